@@ -1,0 +1,50 @@
+# Scellé — every target is listed by `make help`.
+SHELL := /bin/bash
+VENV  := .venv/bin
+DATA  ?= scelle-data
+HOST  ?= 127.0.0.1
+PORT  ?= 8600
+
+.DEFAULT_GOAL := help
+.PHONY: help setup run test check lint typecheck imports test-quick bench audit lock clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+setup: ## Install system packages, the virtualenv (hash-checked lock) and npm test packages
+	@scripts/setup.sh
+
+run: setup ## Set up and serve on the embedded default (SQLite + ./scelle-data)
+	$(VENV)/scelle serve --data $(DATA) --host $(HOST) --port $(PORT)
+
+test: setup check ## Set up, lint, type-check, check import rules, and run the whole test suite
+	$(VENV)/python -m pytest -p no:cacheprovider --cov=scelle --cov-report=term:skip-covered
+
+check: lint typecheck imports ## ruff (with the security rules), mypy --strict, import-linter
+
+lint:
+	$(VENV)/ruff check src tests bench
+	$(VENV)/ruff format --check src tests bench
+
+typecheck:
+	$(VENV)/mypy
+
+imports:
+	$(VENV)/lint-imports --no-cache
+
+test-quick: ## Unit tests only (no server processes, no interop)
+	$(VENV)/python -m pytest -m "not integration and not interop and not slow" -q
+
+bench: setup ## Run the benchmarks (crypto vs age, transfer vs nginx); prints ratios
+	$(VENV)/python bench/crypto.py
+	$(VENV)/python bench/transfer.py
+
+audit: setup ## Check the locked dependencies for known vulnerabilities (needs the PyPI advisory service)
+	$(VENV)/pip-audit --require-hashes --disable-pip -r requirements/dev.lock
+
+lock: ## Re-pin the dependencies (requirements/*.lock) from pyproject.toml
+	uv pip compile pyproject.toml --python 3.11 --generate-hashes --quiet -o requirements/runtime.lock
+	uv pip compile pyproject.toml --python 3.11 --extra dev --generate-hashes --quiet -o requirements/dev.lock
+
+clean: ## Remove the virtualenv and caches (not the data folder)
+	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,280 @@
+"""Transfer benchmark: `scelle send`/`receive` against nginx PUT/GET of the same bytes, same run.
+
+Usage: .venv/bin/python bench/transfer.py [--size-mib 1024] [--repeat 2]
+
+Reference: nginx (WebDAV PUT, static GET) driven by curl over loopback, the
+plainest way to move the same bytes through an HTTP server to disk and back.
+Scellé does strictly more on the same path (age encryption and decryption,
+SHA-256 of the ciphertext on both sides, Ed25519 signature, tus with fsync
+before each acknowledgement, audit), so the ratio says what that costs.
+
+Printed: seconds, MB/s, ratio scelle/nginx (throughput; > 1 means faster), and
+the peak RSS of the scelle client and server processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+BIN = Path(sys.executable).parent
+PASSWORD = "benchmark password 1"
+PASSPHRASE = "benchmark passphrase"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def totp(secret_b32: str) -> str:
+    secret = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
+    digest = hmac.new(secret, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    return f"{(struct.unpack('>I', digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
+
+
+def run_child(argv: list[str], env: dict[str, str], stdin: str = "") -> tuple[float, int, str]:
+    """Like timed(), measuring the peak RSS of exactly this child with wait4."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(stdin.encode())
+    proc.stdin.close()
+    out = proc.stdout.read() if proc.stdout else b""
+    err = proc.stderr.read() if proc.stderr else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv[1:3])} failed: {err.decode().strip()}")
+    return elapsed, usage.ru_maxrss, out.decode()
+
+
+def start_nginx(work: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    root = work / "nginx-root"
+    (root / "up").mkdir(parents=True)
+    conf = work / "nginx.conf"
+    conf.write_text(
+        f"""
+worker_processes 1;
+daemon off;
+pid {work}/nginx.pid;
+error_log {work}/nginx-error.log warn;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    sendfile on;
+    client_body_temp_path {work}/nginx-body;
+    proxy_temp_path {work}/nginx-proxy;
+    fastcgi_temp_path {work}/nginx-fcgi;
+    uwsgi_temp_path {work}/nginx-uwsgi;
+    scgi_temp_path {work}/nginx-scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+        client_max_body_size 0;
+        client_body_buffer_size 1m;
+        location /up/ {{ dav_methods PUT; create_full_put_path on; }}
+    }}
+}}
+"""
+    )
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    proc = subprocess.Popen([nginx, "-c", str(conf), "-p", str(work)], stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.get(url + "/", timeout=0.5)
+            return proc, url
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise SystemExit("nginx did not start")
+
+
+def start_scelle(work: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
+    port = free_port()
+    data = work / "scelle-data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCELLE_")}
+    proc = subprocess.Popen(
+        [str(BIN / "scelle"), "serve", "--data", str(data), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(url + "/healthz", timeout=0.5).status_code == 200:
+                return proc, url, data
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise SystemExit("scelle serve did not start")
+
+
+def scelle_env(url: str, data: Path, home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCELLE_")}
+    env.update(
+        SCELLE_SERVER=url,
+        SCELLE_DATA=str(data),
+        SCELLE_HOME=str(home),
+        SCELLE_PASSPHRASE=PASSPHRASE,
+    )
+    return env
+
+
+def enrol(url: str, data: Path, home: Path, email: str, org: str, role: str) -> dict[str, str]:
+    env = scelle_env(url, data, home)
+    scelle = str(BIN / "scelle")
+    user = json.loads(
+        run_child(
+            [scelle, "admin", "create-user", email, "--org", org, "--role", role, "--json"], env
+        )[2]
+    )
+    enrolled = json.loads(
+        run_child(
+            [scelle, "enrol", "--token", user["enrolment_token"], "--password-stdin", "--json"],
+            env,
+            PASSWORD + "\n",
+        )[2]
+    )
+    run_child(
+        [
+            scelle,
+            "login",
+            "--email",
+            email,
+            "--password-stdin",
+            "--otp",
+            totp(enrolled["totp_secret"]),
+        ],
+        env,
+        PASSWORD + "\n",
+    )
+    run_child([scelle, "keygen", "--passphrase-stdin"], env, PASSPHRASE + "\n")
+    return env
+
+
+def proc_peak_rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--repeat", type=int, default=2, help="best of N")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="scelle-bench-", dir="/tmp") as tmp:
+        work = Path(tmp)
+        source = work / "input.bin"
+        with source.open("wb") as fh:
+            for _ in range(args.size_mib):
+                fh.write(os.urandom(1024 * 1024))
+        size = source.stat().st_size
+
+        nginx, nginx_url = start_nginx(work)
+        scelle_proc, url, data = start_scelle(work)
+        try:
+            scelle = str(BIN / "scelle")
+            admin_env = scelle_env(url, data, work / "admin-home")
+            run_child([scelle, "admin", "create-org", "lab-x"], admin_env)
+            run_child([scelle, "admin", "create-org", "cpam-75"], admin_env)
+            ana = enrol(url, data, work / "ana", "ana@lab-x.test", "lab-x", "sender")
+            bob = enrol(url, data, work / "bob", "bob@cpam-75.test", "cpam-75", "recipient")
+
+            results: dict[str, float] = {}
+            rss: dict[str, int] = {}
+            curl = shutil.which("curl") or "curl"
+            env = dict(os.environ)
+            for i in range(args.repeat):
+                put = run_child([curl, "-sf", "-T", str(source), f"{nginx_url}/up/f{i}"], env)[0]
+                get = run_child(
+                    [curl, "-sf", "-o", str(work / f"nginx-out{i}"), f"{nginx_url}/up/f{i}"], env
+                )[0]
+                results["nginx PUT"] = min(results.get("nginx PUT", 1e9), put)
+                results["nginx GET"] = min(results.get("nginx GET", 1e9), get)
+                (work / f"nginx-out{i}").unlink()
+
+                send_s, send_rss, out = run_child(
+                    [
+                        scelle,
+                        "send",
+                        str(source),
+                        "--to",
+                        "cpam-75",
+                        "--max-downloads",
+                        "1",
+                        "--json",
+                    ],
+                    ana,
+                )
+                transfer_id = (
+                    json.loads(out)[0]["id"]
+                    if out.strip().startswith("[")
+                    else json.loads(out)["id"]
+                )
+                target = work / f"received{i}.bin"
+                recv_s, recv_rss, _ = run_child(
+                    [scelle, "receive", transfer_id, "-o", str(target)], bob
+                )
+                if (
+                    hashlib.sha256(target.read_bytes()).digest()
+                    != hashlib.sha256(source.read_bytes()).digest()
+                ):
+                    raise SystemExit("received bytes differ from the source")
+                target.unlink()
+                results["scelle send"] = min(results.get("scelle send", 1e9), send_s)
+                results["scelle receive"] = min(results.get("scelle receive", 1e9), recv_s)
+                rss["scelle send"] = max(rss.get("scelle send", 0), send_rss)
+                rss["scelle receive"] = max(rss.get("scelle receive", 0), recv_rss)
+            server_rss = proc_peak_rss_kib(scelle_proc.pid)
+        finally:
+            scelle_proc.terminate()
+            nginx.terminate()
+            scelle_proc.wait()
+            nginx.wait()
+
+    mb = size / 1e6
+    print(f"\nTransfer benchmark: {size / 2**20:.0f} MiB over loopback, best of {args.repeat}")
+    print(f"{'path':<16}{'seconds':>9}{'MB/s':>9}{'ratio':>8}{'peak RSS':>11}")
+    pairs = [
+        ("nginx PUT", None),
+        ("scelle send", "nginx PUT"),
+        ("nginx GET", None),
+        ("scelle receive", "nginx GET"),
+    ]
+    for name, ref in pairs:
+        seconds = results[name]
+        ratio = f"{results[ref] / seconds:.2f}x" if ref else "1.00x"
+        peak = f"{rss[name] / 1024:.0f} MiB" if name in rss else "-"
+        print(f"{name:<16}{seconds:>9.2f}{mb / seconds:>9.0f}{ratio:>8}{peak:>11}")
+    print(f"scelle server peak RSS: {server_rss / 1024:.0f} MiB")
+    print("ratio = scelle throughput / nginx throughput on the same bytes (target >= 0.9x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Install everything Scellé needs on a fresh Debian machine, idempotently:
+#   system packages (the reference `age` tool for interop tests, nginx for the
+#   transfer benchmark), the Python virtualenv from the hashed lock file, and
+#   the npm packages the tus interop test runs.
+# Usage: scripts/setup.sh [--runtime-only]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runtime_only=0
+[ "${1:-}" = "--runtime-only" ] && runtime_only=1
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+need_apt=()
+if [ "$runtime_only" = 0 ]; then
+    command -v age >/dev/null 2>&1 || need_apt+=(age)
+    command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx-light)
+    command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
+fi
+if [ "${#need_apt[@]}" -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        log "installing system packages: ${need_apt[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq </dev/null
+        apt-get install -y -qq --no-install-recommends "${need_apt[@]}" </dev/null >/dev/null
+    else
+        log "missing system packages: ${need_apt[*]} (install them with your package manager)"
+        exit 1
+    fi
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    log "creating .venv"
+    "$PY" -m venv .venv
+fi
+lock=requirements/dev.lock
+[ "$runtime_only" = 1 ] && lock=requirements/runtime.lock
+stamp=.venv/.installed-$(sha256sum "$lock" pyproject.toml | sha256sum | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+    log "installing Python dependencies from $lock (hash-checked)"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r "$lock" </dev/null
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e . </dev/null
+    rm -f .venv/.installed-*
+    touch "$stamp"
+fi
+
+if [ "$runtime_only" = 0 ] && [ -f tests/integration/js/package-lock.json ] && [ ! -d tests/integration/js/node_modules ]; then
+    log "installing npm packages for the tus-js-client interop test"
+    (cd tests/integration/js && npm ci --silent --no-audit --no-fund </dev/null)
+fi
+log "setup done"

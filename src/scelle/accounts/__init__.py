@@ -1,0 +1,1 @@
+"""Accounts: organisations, users, roles, passwords, second factors and API tokens."""

@@ -1,0 +1,87 @@
+"""Every query on organisations, users, recovery codes and API tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from scelle.db.models import ApiToken, Organization, RecoveryCode, User
+
+__all__ = [
+    "add",
+    "api_token_by_hash",
+    "mark_recovery_code_used",
+    "org_by_id",
+    "org_by_name",
+    "recovery_codes",
+    "user_by_email",
+    "user_by_enrolment_hash",
+    "user_by_id",
+    "users_of_org",
+]
+
+
+def add(session: Session, obj: object) -> None:
+    session.add(obj)
+    session.flush()
+
+
+def org_by_name(session: Session, name: str) -> Organization | None:
+    return session.scalar(select(Organization).where(Organization.name == name))
+
+
+def org_by_id(session: Session, org_id: str) -> Organization | None:
+    return session.get(Organization, org_id)
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email))
+
+
+def user_by_id(session: Session, user_id: str) -> User | None:
+    return session.get(User, user_id)
+
+
+def user_by_enrolment_hash(session: Session, token_hash: str) -> User | None:
+    return session.scalar(select(User).where(User.enrolment_token_hash == token_hash))
+
+
+def users_of_org(session: Session, org_id: str) -> list[User]:
+    return list(session.scalars(select(User).where(User.org_id == org_id).order_by(User.email)))
+
+
+def api_token_by_hash(session: Session, token_hash: str) -> ApiToken | None:
+    return session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
+
+
+def recovery_codes(session: Session, user_id: str) -> list[RecoveryCode]:
+    return list(
+        session.scalars(
+            select(RecoveryCode).where(
+                RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None)
+            )
+        )
+    )
+
+
+def mark_recovery_code_used(session: Session, code_id: int, when: datetime) -> bool:
+    """Atomically consume a code: False when another request used it first."""
+    result = session.execute(
+        update(RecoveryCode)
+        .where(RecoveryCode.id == code_id, RecoveryCode.used_at.is_(None))
+        .values(used_at=when)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def advance_totp_step(session: Session, user_id: str, step: int) -> bool:
+    """Record the TOTP step as used, unless an equal or later one already was (replay)."""
+    result = session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .where((User.totp_last_step.is_(None)) | (User.totp_last_step < step))
+        .values(totp_last_step=step)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

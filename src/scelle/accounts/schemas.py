@@ -1,0 +1,55 @@
+"""Request and response bodies of the accounts API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from scelle.keys.schemas import KeyOut
+
+__all__ = ["EnrolRequest", "EnrolResponse", "LoginRequest", "LoginResponse", "Me", "UserOut"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EnrolRequest(_Strict):
+    token: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class EnrolResponse(BaseModel):
+    user_id: str
+    email: str
+    org: str
+    totp_secret: str
+    totp_uri: str
+    recovery_codes: list[str]
+
+
+class LoginRequest(_Strict):
+    email: str = Field(min_length=1, max_length=254)
+    password: str = Field(min_length=1, max_length=1024)
+    otp: str = Field(min_length=1, max_length=64)
+    name: str = Field(default="cli", max_length=64, pattern=r"^[\w .@-]*$")
+
+
+class UserOut(BaseModel):
+    id: str
+    email: str
+    org: str
+    roles: list[str]
+
+
+class LoginResponse(BaseModel):
+    token: str
+    token_id: str
+    expires_at: datetime
+    user: UserOut
+
+
+class Me(UserOut):
+    scopes: list[str]
+    key: KeyOut | None

@@ -1,0 +1,300 @@
+"""Accounts service: organisations, users, enrolment, login and API tokens.
+
+Promises: passwords are argon2id hashes; TOTP seeds are sealed under the server
+secret; tokens, enrolment tokens and recovery codes are stored as SHA-256
+only and shown once; a failed login answers the same, in about the same time,
+whether the e-mail exists or not; a TOTP step is accepted once per user.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from scelle import ids
+from scelle.accounts import passwords, repository, tokens, totp
+from scelle.db.base import utcnow
+from scelle.db.models import ApiToken, Organization, RecoveryCode, Role, User, UserStatus
+from scelle.errors import (
+    AuthenticationRequired,
+    Conflict,
+    InvalidCredentials,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
+
+if TYPE_CHECKING:
+    from scelle.server.container import Services
+
+__all__ = [
+    "EnrolmentResult",
+    "LoginResult",
+    "Principal",
+    "authenticate_token",
+    "create_org",
+    "create_user",
+    "enrol",
+    "login",
+    "logout",
+    "normalise_email",
+]
+
+ORG_NAME = re.compile(r"\A[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\Z")
+EMAIL = re.compile(r"\A[^@\s]{1,64}@[^@\s]{1,190}\Z")
+RECOVERY_CODES = 10
+ALL_SCOPES = frozenset({"send", "receive", "admin"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller: the user and what their token allows."""
+
+    user: User
+    org: Organization
+    scopes: frozenset[str]
+    token_id: str | None = None
+
+    def require(self, scope: str) -> None:
+        """Raise PermissionDenied unless the token carries ``scope``."""
+        if scope not in self.scopes:
+            raise PermissionDenied(f"this action needs the '{scope}' permission")
+
+
+@dataclass(frozen=True)
+class EnrolmentResult:
+    user: User
+    org: Organization
+    totp_secret: bytes
+    recovery_codes: list[str]
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str
+    api_token: ApiToken
+    user: User
+    org: Organization
+
+
+def normalise_email(email: str) -> str:
+    value = email.strip().lower()
+    if not EMAIL.match(value):
+        raise InvalidInput("not a valid e-mail address")
+    return value
+
+
+def create_org(
+    session: Session, services: Services, name: str, *, actor_id: str | None = None
+) -> Organization:
+    """Create an organisation named by a slug (``cpam-75``). Raises Conflict if it exists."""
+    name = name.strip().lower()
+    if not ORG_NAME.match(name):
+        raise InvalidInput("an organisation name is 1-64 lowercase letters, digits and dashes")
+    if repository.org_by_name(session, name) is not None:
+        raise Conflict(f"organisation '{name}' already exists")
+    org = Organization(id=ids.new_id("org"), name=name, created_at=utcnow())
+    repository.add(session, org)
+    services.audit.record(
+        session, "admin:org:create", actor_id=actor_id, org_id=org.id, object_id=org.id
+    )
+    return org
+
+
+def create_user(
+    session: Session,
+    services: Services,
+    email: str,
+    *,
+    org_name: str,
+    roles: set[Role],
+    actor_id: str | None = None,
+) -> tuple[User, str]:
+    """Create a pending user and return it with its one-time enrolment token."""
+    email = normalise_email(email)
+    if not roles:
+        raise InvalidInput("a user needs at least one role")
+    org = repository.org_by_name(session, org_name.strip().lower())
+    if org is None:
+        raise NotFound(f"no organisation named '{org_name}'")
+    if repository.user_by_email(session, email) is not None:
+        raise Conflict("a user with this e-mail already exists")
+    token = tokens.new_enrolment_token()
+    now = utcnow()
+    user = User(
+        id=ids.new_id("usr"),
+        org_id=org.id,
+        email=email,
+        roles=" ".join(sorted(r.value for r in roles)),
+        status=UserStatus.PENDING.value,
+        enrolment_token_hash=tokens.hash_token(token),
+        enrolment_expires_at=now + services.settings.enrolment_expiry,
+        created_at=now,
+    )
+    repository.add(session, user)
+    services.audit.record(
+        session,
+        "admin:user:create",
+        actor_id=actor_id,
+        org_id=org.id,
+        object_id=user.id,
+        roles=user.roles,
+    )
+    return user, token
+
+
+def enrol(session: Session, services: Services, token: str, password: str) -> EnrolmentResult:
+    """Use a one-time enrolment token: set the password, create the TOTP seed and recovery codes."""
+    user = repository.user_by_enrolment_hash(session, tokens.hash_token(token))
+    now = utcnow()
+    if (
+        user is None
+        or user.status != UserStatus.PENDING.value
+        or user.enrolment_expires_at is None
+        or user.enrolment_expires_at < now
+    ):
+        services.audit.record_failure(session, "account:enrol:failure")
+        raise InvalidCredentials("this enrolment token is invalid, used or expired")
+    try:
+        passwords.check_policy(password)
+    except passwords.PasswordPolicyError as exc:
+        raise InvalidInput(str(exc)) from exc
+    org = repository.org_by_id(session, user.org_id)
+    assert org is not None  # noqa: S101  (foreign key)
+    secret = totp.new_secret()
+    user.password_hash = passwords.hash_password(password)
+    user.totp_secret_sealed = services.secret_box.seal(secret, context=user.id)
+    user.totp_last_step = None
+    user.enrolment_token_hash = None
+    user.enrolment_expires_at = None
+    user.status = UserStatus.ACTIVE.value
+    user.enrolled_at = now
+    codes = [tokens.new_recovery_code() for _ in range(RECOVERY_CODES)]
+    for code in codes:
+        session.add(RecoveryCode(user_id=user.id, code_hash=tokens.hash_token(code)))
+    session.flush()
+    services.audit.record(session, "account:enrol:success", actor_id=user.id, org_id=org.id)
+    return EnrolmentResult(user=user, org=org, totp_secret=secret, recovery_codes=codes)
+
+
+def _second_factor_ok(session: Session, services: Services, user: User, otp: str) -> str | None:
+    """Which factor matched ("totp" or "recovery_code"), consuming it; None if none did."""
+    if user.totp_secret_sealed is None:
+        return None
+    secret = services.secret_box.open(user.totp_secret_sealed, context=user.id)
+    step = totp.verify_code(secret, otp, last_step=user.totp_last_step)
+    if step is not None and repository.advance_totp_step(session, user.id, step):
+        return "totp"
+    candidate = tokens.hash_token(otp.strip().lower())
+    for code in repository.recovery_codes(session, user.id):
+        if tokens.hmac_equal(code.code_hash, candidate) and repository.mark_recovery_code_used(
+            session, code.id, utcnow()
+        ):
+            return "recovery_code"
+    return None
+
+
+def login(
+    session: Session, services: Services, email: str, password: str, otp: str, *, name: str = "cli"
+) -> LoginResult:
+    """Password + second factor → a new API token (shown once). Raises InvalidCredentials."""
+    try:
+        email = normalise_email(email)
+    except InvalidInput:
+        email = ""
+    user = repository.user_by_email(session, email) if email else None
+    # One argon2 verification whatever happens, so unknown e-mails cost the same time.
+    password_ok = passwords.verify_password(user.password_hash if user else None, password)
+    if user is None or not password_ok or user.status != UserStatus.ACTIVE.value:
+        services.audit.record_failure(
+            session,
+            "account:login:failure",
+            actor_id=user.id if user else None,
+            org_id=user.org_id if user else None,
+            reason="password",
+        )
+        raise InvalidCredentials("invalid e-mail, password or code")
+    factor = _second_factor_ok(session, services, user, otp)
+    if factor is None:
+        services.audit.record_failure(
+            session,
+            "account:login:failure",
+            actor_id=user.id,
+            org_id=user.org_id,
+            reason="second_factor",
+        )
+        raise InvalidCredentials("invalid e-mail, password or code")
+    org = repository.org_by_id(session, user.org_id)
+    assert org is not None  # noqa: S101  (foreign key)
+    token = tokens.new_api_token()
+    scopes = {"send"} if user.has_role(Role.SENDER) else set()
+    if user.has_role(Role.RECIPIENT):
+        scopes.add("receive")
+    if user.has_role(Role.ADMIN):
+        scopes |= ALL_SCOPES
+    now = utcnow()
+    api_token = ApiToken(
+        id=ids.new_id("tok"),
+        user_id=user.id,
+        token_hash=tokens.hash_token(token),
+        scopes=" ".join(sorted(scopes)),
+        name=name,
+        created_at=now,
+        expires_at=now + services.settings.token_lifetime,
+    )
+    repository.add(session, api_token)
+    services.audit.record(
+        session,
+        "account:login:success",
+        actor_id=user.id,
+        org_id=user.org_id,
+        object_id=api_token.id,
+        factor=factor,
+    )
+    return LoginResult(token=token, api_token=api_token, user=user, org=org)
+
+
+def authenticate_token(session: Session, services: Services, token: str) -> Principal:
+    """The principal behind a Bearer token. Raises AuthenticationRequired when it is not valid."""
+    if not token.startswith(tokens.API_TOKEN_PREFIX) or len(token) > 200:
+        raise AuthenticationRequired("invalid or expired API token")
+    api_token = repository.api_token_by_hash(session, tokens.hash_token(token))
+    now = utcnow()
+    if api_token is None or api_token.revoked_at is not None or api_token.expires_at <= now:
+        raise AuthenticationRequired("invalid or expired API token")
+    user = repository.user_by_id(session, api_token.user_id)
+    if user is None or user.status != UserStatus.ACTIVE.value:
+        raise AuthenticationRequired("invalid or expired API token")
+    org = repository.org_by_id(session, user.org_id)
+    assert org is not None  # noqa: S101  (foreign key)
+    if api_token.last_used_at is None or now - api_token.last_used_at > timedelta(minutes=5):
+        api_token.last_used_at = now
+    return Principal(
+        user=user, org=org, scopes=frozenset(api_token.scopes.split()), token_id=api_token.id
+    )
+
+
+def logout(session: Session, services: Services, principal: Principal) -> None:
+    """Revoke the calling token."""
+    if principal.token_id is None:
+        return
+    api_token = session.get(ApiToken, principal.token_id)
+    if api_token is not None and api_token.revoked_at is None:
+        api_token.revoked_at = utcnow()
+        services.audit.record(
+            session,
+            "account:token:revoke",
+            actor_id=principal.user.id,
+            org_id=principal.user.org_id,
+            object_id=api_token.id,
+        )
+
+
+def totp_secret_text(secret: bytes) -> str:
+    """The base32 form an authenticator app takes."""
+    return base64.b32encode(secret).decode().rstrip("=")

@@ -1,0 +1,1 @@
+"""Audit log: every security-relevant event, with pseudonymous ids and digests only."""

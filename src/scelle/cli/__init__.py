@@ -1,0 +1,1 @@
+"""The ``scelle`` command line: thin commands over ``scelle.client`` and the services."""

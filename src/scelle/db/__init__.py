@@ -1,0 +1,1 @@
+"""Metadata store: SQLAlchemy 2 engine, sessions, models and Alembic migrations."""

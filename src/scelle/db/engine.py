@@ -1,0 +1,104 @@
+"""Engine, sessions and migrations for the metadata store (SQLite or PostgreSQL).
+
+One request is one transaction: the edge (an endpoint, a CLI command, a worker
+pass) opens it with :meth:`Database.transaction`; services and repositories
+never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.resources import files
+from typing import Any
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from scelle.errors import ServiceUnavailable
+
+__all__ = ["FAILURE_EVENTS", "Database"]
+
+# Key in ``Session.info`` of audit events that must outlive a rollback.
+FAILURE_EVENTS = "scelle.failure_events"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers run beside one writer; synchronous=FULL makes a commit
+    # durable before we acknowledge it (an acknowledged upload is never lost).
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+class Database:
+    """The metadata store: an engine, a session factory, and its migrations."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"check_same_thread": False}
+        self.engine: Engine = create_engine(url, **kwargs)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: committed when the block ends, rolled back if it raises.
+
+        Events recorded with ``AuditLog.record_failure`` survive the rollback:
+        they are written in a transaction of their own, so a refused action
+        changes nothing but is still on the record.
+        """
+        session = self.sessions()
+        try:
+            yield session
+            session.add_all(session.info.pop(FAILURE_EVENTS, []))
+            session.commit()
+        except OperationalError as exc:
+            session.rollback()
+            raise ServiceUnavailable("the database is unavailable") from exc
+        except BaseException:
+            session.rollback()
+            self._write_failure_events(session.info.pop(FAILURE_EVENTS, []))
+            raise
+        finally:
+            session.close()
+
+    def _write_failure_events(self, events: list[object]) -> None:
+        if not events:
+            return
+        with self.sessions() as session:
+            session.add_all(events)
+            session.commit()
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision (idempotent)."""
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(files("scelle.db") / "migrations"))
+        cfg.attributes["connection_url"] = self.url
+        with self.engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+
+    def ping(self) -> bool:
+        """True when the database answers a trivial query."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except OperationalError:
+            return False
+        return True
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,1 @@
+"""The HTTP server: app factory, dependencies, error handling, logging."""

@@ -1,0 +1,52 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from scelle import __version__
+from scelle.config import Settings
+from scelle.server.container import Services, build_services
+from scelle.server.errors import install_error_handlers
+from scelle.server.middleware import AccessAndHeadersMiddleware
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+    """A configured Scellé app: stores opened and migrated, routes mounted, errors mapped."""
+    from scelle.accounts.endpoints import router as accounts_router
+    from scelle.keys.endpoints import router as keys_router
+    from scelle.server import health
+    from scelle.transfers.endpoints import router as transfers_router
+    from scelle.uploads.endpoints import router as uploads_router
+
+    if services is None:
+        services = build_services(settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        services.database.dispose()
+
+    app = FastAPI(
+        title="Scellé",
+        version=__version__,
+        summary="Zero-knowledge file exchange for health data",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(accounts_router)
+    app.include_router(keys_router)
+    app.include_router(transfers_router)
+    app.include_router(uploads_router)
+    app.add_middleware(AccessAndHeadersMiddleware)
+    return app

@@ -1,0 +1,1 @@
+"""Transfers: lifecycle (create, seal, download, purge), policies (expiry, download limit)."""

@@ -1,0 +1,113 @@
+"""Every query on transfers and their recipients."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from scelle.db.models import Transfer, TransferRecipient, TransferStatus, Upload
+
+__all__ = [
+    "count_download",
+    "due_for_purge",
+    "get",
+    "inbox",
+    "recipient_link",
+    "recipients",
+    "sent",
+    "upload_for",
+]
+
+
+def get(session: Session, transfer_id: str, *, for_update: bool = False) -> Transfer | None:
+    stmt = select(Transfer).where(Transfer.id == transfer_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalar(stmt)
+
+
+def recipients(session: Session, transfer_id: str) -> list[TransferRecipient]:
+    return list(
+        session.scalars(
+            select(TransferRecipient)
+            .where(TransferRecipient.transfer_id == transfer_id)
+            .order_by(TransferRecipient.user_id)
+        )
+    )
+
+
+def recipient_link(session: Session, transfer_id: str, user_id: str) -> TransferRecipient | None:
+    return session.get(TransferRecipient, (transfer_id, user_id))
+
+
+def inbox(session: Session, user_id: str, now: datetime, limit: int = 500) -> list[Transfer]:
+    return list(
+        session.scalars(
+            select(Transfer)
+            .join(TransferRecipient, TransferRecipient.transfer_id == Transfer.id)
+            .where(
+                TransferRecipient.user_id == user_id,
+                Transfer.status == TransferStatus.AVAILABLE.value,
+                Transfer.expires_at > now,
+            )
+            .order_by(Transfer.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def sent(session: Session, user_id: str, limit: int = 500) -> list[Transfer]:
+    return list(
+        session.scalars(
+            select(Transfer)
+            .where(Transfer.sender_id == user_id)
+            .order_by(Transfer.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def count_download(session: Session, transfer: Transfer) -> bool:
+    """Atomically take one download; False when the limit is already used up."""
+    stmt = (
+        update(Transfer)
+        .where(Transfer.id == transfer.id, Transfer.status == TransferStatus.AVAILABLE.value)
+        .values(download_count=Transfer.download_count + 1)
+    )
+    if transfer.max_downloads is not None:
+        stmt = stmt.where(Transfer.download_count < transfer.max_downloads)
+    result = session.execute(stmt)
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    session.refresh(transfer)
+    return True
+
+
+def due_for_purge(
+    session: Session, now: datetime, stale_before: datetime, limit: int = 1000
+) -> list[Transfer]:
+    """Transfers whose ciphertext must go: expired, or never sealed in time."""
+    abandoned = select(Upload.transfer_id).where(
+        Upload.expires_at <= now, Upload.completed_at.is_(None)
+    )
+    return list(
+        session.scalars(
+            select(Transfer)
+            .where(
+                Transfer.status != TransferStatus.PURGED.value,
+                or_(
+                    Transfer.expires_at <= now,
+                    Transfer.id.in_(abandoned),
+                    (Transfer.status == TransferStatus.PENDING.value)
+                    & (Transfer.created_at <= stale_before),
+                ),
+            )
+            .limit(limit)
+        )
+    )
+
+
+def upload_for(session: Session, transfer_id: str) -> Upload | None:
+    return session.scalar(select(Upload).where(Upload.transfer_id == transfer_id))

@@ -1,0 +1,97 @@
+"""The worker: purges expired and used-up transfers, reaps orphans.
+
+Safe to run beside the server and (with PostgreSQL) as several copies: each
+purge is a conditional state change in one transaction, and deleting a blob
+that is already gone is not an error.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from scelle.db.base import utcnow
+from scelle.db.models import Transfer, TransferStatus, Upload
+from scelle.server.container import Services
+from scelle.transfers import service as transfers
+
+__all__ = ["PassReport", "run_forever", "run_once"]
+
+log = logging.getLogger("scelle.worker")
+
+
+@dataclass
+class PassReport:
+    purged: int = 0
+    orphan_blobs: int = 0
+    orphan_staging: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def run_once(services: Services) -> PassReport:
+    """One pass: purge what is due (commit first, then delete the bytes), then reap orphans."""
+    report = PassReport()
+    with services.database.transaction() as session:
+        keys = transfers.purge_due(session, services)
+    for key in keys:
+        services.blobs.delete(key)
+        report.purged += 1
+    report.orphan_blobs, report.orphan_staging = _reap_orphans(services)
+    if report.purged or report.orphan_blobs or report.orphan_staging:
+        log.info(
+            "worker pass: %d purged, %d orphan blobs, %d orphan staged uploads",
+            report.purged,
+            report.orphan_blobs,
+            report.orphan_staging,
+        )
+    return report
+
+
+def _reap_orphans(services: Services) -> tuple[int, int]:
+    """Delete blobs no live transfer points to, and staged uploads with no live upload."""
+    with services.database.transaction() as session:
+        live_blobs = set(
+            session.scalars(
+                select(Transfer.blob_key).where(
+                    Transfer.status != TransferStatus.PURGED.value, Transfer.blob_key.is_not(None)
+                )
+            )
+        )
+        live_uploads = set(
+            session.scalars(
+                select(Upload.id)
+                .join(Transfer, Transfer.id == Upload.transfer_id)
+                .where(
+                    Upload.completed_at.is_(None),
+                    Upload.expires_at > utcnow(),
+                    Transfer.status == TransferStatus.PENDING.value,
+                )
+            )
+        )
+    blobs = 0
+    for key in services.blobs.list_blobs():
+        if key not in live_blobs and services.blobs.age_seconds(key) > 60:
+            services.blobs.delete(key)
+            blobs += 1
+    staged = 0
+    for upload_id in services.blobs.list_staged():
+        if upload_id not in live_uploads and services.blobs.staged_age_seconds(upload_id) > 60:
+            services.blobs.abort(upload_id)
+            staged += 1
+    return blobs, staged
+
+
+def run_forever(
+    services: Services, *, interval: float, stop: threading.Event | None = None
+) -> None:
+    """Run passes every ``interval`` seconds until ``stop`` is set (or forever)."""
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        try:
+            run_once(services)
+        except Exception as exc:  # noqa: BLE001  (a failed pass is retried at the next interval)
+            log.warning("worker pass failed: %s", type(exc).__name__)
+        stop.wait(interval)

@@ -1,0 +1,102 @@
+"""A real ``scelle serve`` process for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class LiveServer:
+    url: str
+    data: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def scelle(
+        self,
+        *args: str,
+        home: Path | None = None,
+        stdin: str | None = None,
+        env: dict[str, str] | None = None,
+        check: bool = True,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the real ``scelle`` command (no TTY) and return its result."""
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("SCELLE_")}
+        full_env.update({"SCELLE_DATA": str(self.data), "SCELLE_SERVER": self.url})
+        if home is not None:
+            full_env["SCELLE_HOME"] = str(home)
+        full_env.update(env or {})
+        result = subprocess.run(
+            [str(BIN / "scelle"), *args],
+            input=stdin if stdin is not None else "",
+            capture_output=True,
+            text=True,
+            env=full_env,
+            timeout=300,
+            check=False,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"scelle {' '.join(args)} failed: {result.stderr}")
+        return result
+
+
+def start_server(data: Path, *, extra_env: dict[str, str] | None = None) -> LiveServer:
+    port = free_port()
+    log = data.parent / f"serve-{port}.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCELLE_")}
+    env.update(extra_env or {})
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(BIN / "scelle"), "serve", "--data", str(data), "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"scelle serve exited: {log.read_text()}")
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return LiveServer(url=url, data=data, process=process, log=log)
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError("scelle serve did not become healthy in 30 s")
+
+
+def stop_server(server: LiveServer) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    server = start_server(tmp_path / "server-data")
+    yield server
+    stop_server(server)

@@ -30,8 +30,11 @@ BOUNDARIES = [
     CHUNK_SIZE - 1,
     CHUNK_SIZE,
     CHUNK_SIZE + 1,
-    16 * CHUNK_SIZE,
-    17 * CHUNK_SIZE + 3,
+    # Around the 32-chunk blocks handed to worker threads (one chunk of look-ahead).
+    32 * CHUNK_SIZE,
+    33 * CHUNK_SIZE,
+    33 * CHUNK_SIZE + 1,
+    65 * CHUNK_SIZE + 5,
 ]
 
 
@@ -52,7 +55,7 @@ def test_round_trip_at_chunk_boundaries(size: int, armor: bool) -> None:
 @given(
     data=st.one_of(
         st.binary(max_size=4096),
-        st.integers(min_value=0, max_value=40 * CHUNK_SIZE).map(lambda n: b"\xa5" * n),
+        st.integers(min_value=0, max_value=100 * CHUNK_SIZE).map(lambda n: b"\xa5" * n),
     ),
     armor=st.booleans(),
 )
@@ -70,9 +73,11 @@ def test_any_flipped_byte_is_refused(data: bytes, position: int) -> None:
 
 
 def test_truncation_at_every_chunk_boundary_is_refused() -> None:
-    sealed = encrypt_bytes(_sized(3 * CHUNK_SIZE + 10, 7), [ALICE.recipient])
+    sealed = encrypt_bytes(_sized(70 * CHUNK_SIZE + 10, 7), [ALICE.recipient])
     header_end = sealed.index(b"\n---") + len(b"\n--- ") + 43 + 1
-    for cut in (header_end + 16, header_end + 16 + CHUNK_SIZE + 16, len(sealed) - 1):
+    sealed_chunk = CHUNK_SIZE + 16
+    cuts = [header_end + 16 + n * sealed_chunk for n in (0, 1, 32, 33, 64, 65, 70)]
+    for cut in [*cuts, len(sealed) - 1]:
         with pytest.raises(PayloadError):
             decrypt_bytes(sealed[:cut], [ALICE])
 
@@ -117,7 +122,7 @@ def test_streaming_reports_progress_and_accepts_non_seekable_streams() -> None:
             buffer[: len(chunk)] = chunk
             return len(chunk)
 
-    data = _sized(5 * CHUNK_SIZE + 123, 3)
+    data = _sized(70 * CHUNK_SIZE + 123, 3)
     sealed, seen = io.BytesIO(), []
     encrypt(Pipe(data), sealed, [ALICE.recipient], progress=seen.append)  # type: ignore[arg-type]
     assert sum(seen) == len(data)

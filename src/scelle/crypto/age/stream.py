@@ -3,15 +3,19 @@
 The payload key is HKDF-SHA-256(file key, salt = nonce, info = "payload").
 Chunk ``i`` is sealed with the nonce ``i`` (11 bytes, big-endian) followed by
 ``0x01`` for the last chunk and ``0x00`` otherwise. Only an empty payload may
-have an empty last chunk. Both directions work on blocks of 16 chunks, read
-into a fixed buffer, so memory stays constant whatever the file size.
+have an empty last chunk. Both directions work on blocks of 32 chunks in
+fixed buffers (memory stays constant whatever the file size), sealed or
+opened by worker threads while the calling thread reads and writes:
+ChaCha20-Poly1305 in pyca ``cryptography`` releases the GIL.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import IO
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import IO, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
@@ -25,7 +29,9 @@ CHUNK_SIZE = 64 * 1024
 TAG_SIZE = 16
 NONCE_SIZE = 16
 SEALED_CHUNK = CHUNK_SIZE + TAG_SIZE
-CHUNKS_PER_BLOCK = 16
+# A block is the unit handed to the worker threads: 32 chunks, 2 MiB.
+BLOCK_CHUNKS = 32
+WORKERS = max(1, min(4, os.cpu_count() or 1))
 # Largest value the 11-byte counter can take; unreachable in practice (2^88 chunks).
 _MAX_COUNTER = (1 << 88) - 1
 
@@ -60,6 +66,107 @@ def _payload_aead(file_key: bytes, nonce: bytes) -> ChaCha20Poly1305:
     return ChaCha20Poly1305(hkdf_sha256(file_key, nonce, b"payload"))
 
 
+class _Operation(Protocol):
+    def __call__(
+        self, nonce: bytes, data: memoryview, associated_data: None, buf: memoryview, /
+    ) -> int: ...
+
+
+def _seal_run(
+    operation: _Operation,
+    source: memoryview,
+    target: memoryview,
+    *,
+    first_counter: int,
+    count: int,
+    in_size: int,
+    out_size: int,
+) -> None:
+    """Process ``count`` full, non-last chunks (runs in a worker thread: the AEAD drops the GIL)."""
+    for i in range(count):
+        operation(
+            _nonce(first_counter + i, False),
+            source[i * in_size : (i + 1) * in_size],
+            None,
+            target[i * out_size : (i + 1) * out_size],
+        )
+
+
+@dataclass
+class _Tail:
+    """What the pipeline leaves for the direction-specific last step."""
+
+    data: memoryview  # the remaining input (at most one block and one chunk)
+    out: memoryview  # room for its output
+    counter: int  # the counter of its first chunk
+
+
+def _pipeline(
+    operation: _Operation,
+    src: IO[bytes],
+    dst: IO[bytes],
+    *,
+    in_size: int,
+    out_size: int,
+    progress: Progress | None,
+) -> _Tail:
+    """Process every full block that is certainly not the end of the stream.
+
+    Two buffer pairs alternate: while worker threads seal or open block N,
+    the calling thread writes block N-1 and reads block N+1. One chunk of
+    look-ahead is carried from each block to the next, so the final chunk is
+    always left for the caller, who knows it is the last.
+    """
+    block_in = in_size * BLOCK_CHUNKS
+    inputs = [bytearray(block_in + in_size) for _ in range(2)]
+    outputs = [bytearray(out_size * (BLOCK_CHUNKS + 1)) for _ in range(2)]
+    current, counter = 0, 0
+    filled = _fill(src, inputs[current], 0)
+    pool: ThreadPoolExecutor | None = None
+    pending: tuple[list[Future[None]], int] | None = None
+
+    def finish(job: tuple[list[Future[None]], int]) -> None:
+        futures, index = job
+        for future in futures:
+            future.result()
+        dst.write(memoryview(outputs[index])[: out_size * BLOCK_CHUNKS])
+        if progress is not None:
+            progress(CHUNK_SIZE * BLOCK_CHUNKS)
+
+    try:
+        while filled == len(inputs[current]):
+            pool = pool or ThreadPoolExecutor(WORKERS, thread_name_prefix="scelle-stream")
+            source, target = memoryview(inputs[current]), memoryview(outputs[current])
+            share = -(-BLOCK_CHUNKS // WORKERS)
+            futures = [
+                pool.submit(
+                    _seal_run,
+                    operation,
+                    source[first * in_size :],
+                    target[first * out_size :],
+                    first_counter=counter + first,
+                    count=min(share, BLOCK_CHUNKS - first),
+                    in_size=in_size,
+                    out_size=out_size,
+                )
+                for first in range(0, BLOCK_CHUNKS, share)
+            ]
+            counter += BLOCK_CHUNKS
+            if pending is not None:
+                finish(pending)
+            following = 1 - current
+            inputs[following][:in_size] = inputs[current][block_in:]
+            pending = (futures, current)
+            filled = _fill(src, inputs[following], in_size)
+            current = following
+        if pending is not None:
+            finish(pending)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
+    return _Tail(memoryview(inputs[current])[:filled], memoryview(outputs[current]), counter)
+
+
 def encrypt_payload(
     file_key: bytes, src: IO[bytes], dst: IO[bytes], progress: Progress | None = None
 ) -> None:
@@ -67,38 +174,19 @@ def encrypt_payload(
     nonce = os.urandom(NONCE_SIZE)
     aead = _payload_aead(file_key, nonce)
     dst.write(nonce)
-    block = CHUNK_SIZE * CHUNKS_PER_BLOCK
-    # One chunk of look-ahead: the last chunk must be known before it is sealed.
-    plain = bytearray(block + CHUNK_SIZE)
-    sealed = bytearray(SEALED_CHUNK * (CHUNKS_PER_BLOCK + 1))
-    plain_view, sealed_view = memoryview(plain), memoryview(sealed)
-    filled = _fill(src, plain, 0)
-    counter = 0
-    while filled == len(plain):
-        for i in range(CHUNKS_PER_BLOCK):
-            aead.encrypt_into(
-                _nonce(counter, False),
-                plain_view[i * CHUNK_SIZE : (i + 1) * CHUNK_SIZE],
-                None,
-                sealed_view[i * SEALED_CHUNK : (i + 1) * SEALED_CHUNK],
-            )
-            counter += 1
-        dst.write(sealed_view[: CHUNKS_PER_BLOCK * SEALED_CHUNK])
-        if progress is not None:
-            progress(block)
-        plain[:CHUNK_SIZE] = plain[block:]
-        filled = _fill(src, plain, CHUNK_SIZE)
-    chunks = max(1, -(-filled // CHUNK_SIZE))
-    out = 0
+    tail = _pipeline(
+        aead.encrypt_into, src, dst, in_size=CHUNK_SIZE, out_size=SEALED_CHUNK, progress=progress
+    )
+    chunks = max(1, -(-len(tail.data) // CHUNK_SIZE))
+    written = 0
     for i in range(chunks):
-        piece = plain_view[i * CHUNK_SIZE : min(filled, (i + 1) * CHUNK_SIZE)]
-        target = sealed_view[out : out + len(piece) + TAG_SIZE]
-        aead.encrypt_into(_nonce(counter, i == chunks - 1), piece, None, target)
-        out += len(piece) + TAG_SIZE
-        counter += 1
-    dst.write(sealed_view[:out])
+        piece = tail.data[i * CHUNK_SIZE : (i + 1) * CHUNK_SIZE]
+        target = tail.out[written : written + len(piece) + TAG_SIZE]
+        aead.encrypt_into(_nonce(tail.counter + i, i == chunks - 1), piece, None, target)
+        written += len(piece) + TAG_SIZE
+    dst.write(tail.out[:written])
     if progress is not None:
-        progress(filled)
+        progress(len(tail.data))
 
 
 def decrypt_payload(
@@ -115,44 +203,31 @@ def decrypt_payload(
     if _fill(src, nonce, 0) != NONCE_SIZE:
         raise HeaderError("missing payload nonce")
     aead = _payload_aead(file_key, bytes(nonce))
-    block = SEALED_CHUNK * CHUNKS_PER_BLOCK
-    sealed = bytearray(block + SEALED_CHUNK)
-    plain = bytearray(CHUNK_SIZE * (CHUNKS_PER_BLOCK + 1))
-    sealed_view, plain_view = memoryview(sealed), memoryview(plain)
-    filled = _fill(src, sealed, 0)
-    counter = 0
     try:
-        while filled == len(sealed):
-            for i in range(CHUNKS_PER_BLOCK):
-                aead.decrypt_into(
-                    _nonce(counter, False),
-                    sealed_view[i * SEALED_CHUNK : (i + 1) * SEALED_CHUNK],
-                    None,
-                    plain_view[i * CHUNK_SIZE : (i + 1) * CHUNK_SIZE],
-                )
-                counter += 1
-            dst.write(plain_view[: CHUNKS_PER_BLOCK * CHUNK_SIZE])
-            if progress is not None:
-                progress(CHUNKS_PER_BLOCK * CHUNK_SIZE)
-            sealed[:SEALED_CHUNK] = sealed[block:]
-            filled = _fill(src, sealed, SEALED_CHUNK)
-        if filled == 0:
-            raise PayloadError("the payload has no chunks")
-        chunks = -(-filled // SEALED_CHUNK)
-        out = 0
+        tail = _pipeline(
+            aead.decrypt_into,
+            src,
+            dst,
+            in_size=SEALED_CHUNK,
+            out_size=CHUNK_SIZE,
+            progress=progress,
+        )
+        if not tail.data:
+            raise PayloadError("the payload has no final chunk")
+        chunks = -(-len(tail.data) // SEALED_CHUNK)
+        written = 0
         for i in range(chunks):
-            piece = sealed_view[i * SEALED_CHUNK : min(filled, (i + 1) * SEALED_CHUNK)]
+            piece = tail.data[i * SEALED_CHUNK : (i + 1) * SEALED_CHUNK]
             if len(piece) < TAG_SIZE:
                 raise PayloadError("truncated chunk")
             last = i == chunks - 1
-            if last and len(piece) == TAG_SIZE and counter > 0:
+            if last and len(piece) == TAG_SIZE and tail.counter + i > 0:
                 raise PayloadError("the last chunk is empty")
-            target = plain_view[out : out + len(piece) - TAG_SIZE]
-            aead.decrypt_into(_nonce(counter, last), piece, None, target)
-            out += len(piece) - TAG_SIZE
-            counter += 1
+            target = tail.out[written : written + len(piece) - TAG_SIZE]
+            aead.decrypt_into(_nonce(tail.counter + i, last), piece, None, target)
+            written += len(piece) - TAG_SIZE
     except InvalidTag:
         raise PayloadError("a payload chunk failed authentication") from None
-    dst.write(plain_view[:out])
+    dst.write(tail.out[:written])
     if progress is not None:
-        progress(out)
+        progress(written)

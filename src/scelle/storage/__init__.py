@@ -1,0 +1,1 @@
+"""Ciphertext storage behind the ``BlobStore`` protocol (local folder by default)."""

@@ -10,7 +10,25 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Protocol
 
-__all__ = ["BlobStore"]
+__all__ = ["BlobStore", "UploadWriter"]
+
+
+class UploadWriter(Protocol):
+    """Appends to one staged upload; nothing is acknowledged before ``finish``."""
+
+    position: int
+
+    def write(self, data: bytes) -> None:
+        """Append ``data``; PayloadTooLarge (nothing kept) past the limit."""
+        ...
+
+    def finish(self) -> int:
+        """Make the bytes durable and return the staged size."""
+        ...
+
+    def abort(self) -> None:
+        """Drop what this writer wrote (idempotent)."""
+        ...
 
 
 class BlobStore(Protocol):
@@ -22,6 +40,10 @@ class BlobStore(Protocol):
 
     def staged_size(self, upload_id: str) -> int:
         """Bytes durably staged so far. Raises NotFound."""
+        ...
+
+    def open_writer(self, upload_id: str, offset: int, limit: int) -> UploadWriter:
+        """A writer at ``offset`` holding the upload's lock; Conflict if already held."""
         ...
 
     def append(self, upload_id: str, offset: int, chunks: Iterable[bytes], limit: int) -> int:
@@ -61,8 +83,8 @@ class BlobStore(Protocol):
         """Delete blob ``key`` (idempotent: a missing blob is not an error)."""
         ...
 
-    def ping(self) -> None:
-        """Raise ServiceUnavailable when the store cannot be used."""
+    def ping(self) -> bool:
+        """True when the store can be read and written."""
         ...
 
     def list_blobs(self) -> Iterator[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import hashlib
 import os
 import time
@@ -23,12 +24,80 @@ from pathlib import Path
 from typing import BinaryIO
 
 from scelle import ids
-from scelle.errors import InsufficientStorage, NotFound, PayloadTooLarge, ServiceUnavailable
+from scelle.errors import (
+    Conflict,
+    InsufficientStorage,
+    NotFound,
+    PayloadTooLarge,
+)
 
-__all__ = ["LocalBlobStore"]
+__all__ = ["LocalBlobStore", "StagedWriter"]
 
 READ_CHUNK = 1024 * 1024
 _NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
+
+
+class StagedWriter:
+    """Appends to one staged upload; ``finish`` makes the bytes durable.
+
+    Nothing written is acknowledged until ``finish`` has fsynced it; ``abort``
+    truncates back to the starting offset. Either one releases the lock.
+    """
+
+    def __init__(self, fd: int, offset: int, limit: int) -> None:
+        self._fd = fd
+        self._start = offset
+        self.position = offset
+        self._limit = limit
+        try:
+            # Anything past the acknowledged offset is a torn earlier write: drop it.
+            os.ftruncate(fd, offset)
+            os.lseek(fd, offset, os.SEEK_SET)
+        except OSError as exc:
+            self.abort()
+            raise _translate(exc) from None
+
+    def write(self, data: bytes) -> None:
+        """Write ``data``; PayloadTooLarge (and nothing kept) past the limit."""
+        if self.position + len(data) > self._limit:
+            self.abort()
+            raise PayloadTooLarge("the upload is longer than its announced length")
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(self._fd, view) :]
+        except OSError as exc:
+            self.abort()
+            raise _translate(exc) from None
+        self.position += len(data)
+
+    def finish(self) -> int:
+        """fsync, release, and return the durable size."""
+        try:
+            os.fsync(self._fd)
+        except OSError as exc:
+            self.abort()
+            raise _translate(exc) from None
+        os.close(self._fd)
+        self._fd = -1
+        return self.position
+
+    def abort(self) -> None:
+        """Drop what this writer wrote and release (idempotent)."""
+        if self._fd < 0:
+            return
+        with contextlib.suppress(OSError):
+            os.ftruncate(self._fd, self._start)
+            os.fsync(self._fd)
+        os.close(self._fd)
+        self._fd = -1
+        self.position = self._start
+
+
+def _translate(exc: OSError) -> Exception:
+    if exc.errno in _NO_SPACE:
+        return InsufficientStorage("the server is out of storage space")
+    return exc
 
 
 class LocalBlobStore:
@@ -73,7 +142,7 @@ class LocalBlobStore:
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
         except OSError as exc:
-            raise self._translate(exc) from None
+            raise _translate(exc) from None
         os.close(fd)
         self._fsync_dir(self._staging)
 
@@ -84,40 +153,34 @@ class LocalBlobStore:
         except FileNotFoundError:
             raise NotFound("no such upload") from None
 
-    def append(self, upload_id: str, offset: int, chunks: Iterable[bytes], limit: int) -> int:
-        """Write ``chunks`` at ``offset`` durably; see ``BlobStore.append``."""
+    def open_writer(self, upload_id: str, offset: int, limit: int) -> StagedWriter:
+        """A writer at ``offset`` (later bytes dropped), holding the upload's lock.
+
+        Raises NotFound, or Conflict when another request is writing this upload
+        (an exclusive ``flock``, so it holds across server processes).
+        """
         path = self._staged(upload_id)
         try:
             fd = os.open(path, os.O_WRONLY)
         except FileNotFoundError:
             raise NotFound("no such upload") from None
-        position = offset
         try:
-            # Anything past the acknowledged offset is a torn earlier write: drop it.
-            os.ftruncate(fd, offset)
-            os.lseek(fd, offset, os.SEEK_SET)
-            for chunk in chunks:
-                if position + len(chunk) > limit:
-                    keep = limit - position
-                    if keep > 0:
-                        os.write(fd, chunk[:keep])
-                    os.ftruncate(fd, offset)
-                    os.fsync(fd)
-                    raise PayloadTooLarge("the upload is longer than its announced length")
-                view = memoryview(chunk)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
-                position += len(chunk)
-            os.fsync(fd)
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, offset)
-                os.fsync(fd)
-            raise self._translate(exc) from None
-        finally:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
             os.close(fd)
-        return position
+            raise Conflict("another request is writing this upload") from None
+        return StagedWriter(fd, offset, limit)
+
+    def append(self, upload_id: str, offset: int, chunks: Iterable[bytes], limit: int) -> int:
+        """Write ``chunks`` at ``offset`` durably; see ``BlobStore.append``."""
+        writer = self.open_writer(upload_id, offset, limit)
+        try:
+            for chunk in chunks:
+                writer.write(chunk)
+        except BaseException:
+            writer.abort()
+            raise
+        return writer.finish()
 
     def truncate_staged(self, upload_id: str, size: int) -> None:
         """Drop staged bytes past ``size`` (durably)."""
@@ -205,11 +268,12 @@ class LocalBlobStore:
             self._blob(key).unlink()
             self._fsync_dir(self._blobs)
 
-    def ping(self) -> None:
-        """Raise ServiceUnavailable unless both folders are writable."""
-        for folder in (self._staging, self._blobs):
-            if not os.access(folder, os.W_OK | os.X_OK):
-                raise ServiceUnavailable("the blob store is not writable")
+    def ping(self) -> bool:
+        """True when both folders exist and are writable."""
+        return all(
+            folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)
+            for folder in (self._staging, self._blobs)
+        )
 
     def list_blobs(self) -> Iterator[str]:
         """Every blob key (names that are not transfer ids are ignored)."""
@@ -232,9 +296,3 @@ class LocalBlobStore:
             return time.time() - self._staged(upload_id).stat().st_mtime
         except FileNotFoundError:
             return 0.0
-
-    @staticmethod
-    def _translate(exc: OSError) -> Exception:
-        if exc.errno in _NO_SPACE:
-            return InsufficientStorage("the server is out of storage space")
-        return exc

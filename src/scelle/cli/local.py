@@ -101,7 +101,7 @@ def encrypt_command(
         None, "--output", "-o", help="Output file (default: stdout)."
     ),
 ) -> None:
-    """Encrypt to age v1 recipients or a passphrase; the reference ``age -d`` can decrypt it."""
+    """Encrypt to age v1 recipients or a passphrase; the reference `age -d` can decrypt it."""
     texts = list(recipients)
     for path in recipients_file:
         lines = path.expanduser().read_text().splitlines()

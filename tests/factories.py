@@ -14,10 +14,9 @@ import struct
 import time
 from dataclasses import dataclass
 
+from scelle.accounts import service as accounts
 from scelle.crypto.age.identity import X25519Identity
 from scelle.crypto.signing import SigningKey, key_bundle_message
-
-from scelle.accounts import service as accounts
 from scelle.db.models import Organization, Role
 from scelle.keys import service as keys
 from scelle.server.container import Services

@@ -9,14 +9,14 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from scelle.crypto.age.decrypt import decrypt_bytes
-from scelle.crypto.age.encrypt import encrypt_bytes
-from scelle.crypto.age.recipients import X25519Recipient
-from scelle.crypto.signing import transfer_signature_message
 from sqlalchemy import select
 from tests import factories
 from tests.factories import Member
 
+from scelle.crypto.age.decrypt import decrypt_bytes
+from scelle.crypto.age.encrypt import encrypt_bytes
+from scelle.crypto.age.recipients import X25519Recipient
+from scelle.crypto.signing import transfer_signature_message
 from scelle.db.base import utcnow
 from scelle.db.models import AuditEvent, Role, Transfer
 from scelle.server.container import Services

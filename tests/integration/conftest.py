@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.factories import PASSWORD, totp_code
 
 BIN = Path(sys.executable).parent
 
@@ -100,3 +102,39 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     server = start_server(tmp_path / "server-data")
     yield server
     stop_server(server)
+
+
+DEVICE_PASSPHRASE = "device passphrase 1"
+
+
+def enrolled_home(server: LiveServer, home: Path, email: str, org: str, role: str) -> None:
+    """Create, enrol, log in and keygen a user through the real CLI, state in ``home``."""
+    created = json.loads(
+        server.scelle("admin", "create-user", email, "--org", org, "--role", role, "--json").stdout
+    )
+    enrolled = json.loads(
+        server.scelle(
+            "enrol",
+            "--server",
+            server.url,
+            "--token",
+            created["enrolment_token"],
+            "--password-stdin",
+            "--json",
+            home=home,
+            stdin=PASSWORD + "\n",
+        ).stdout
+    )
+    server.scelle(
+        "login",
+        "--server",
+        server.url,
+        "--email",
+        email,
+        "--password-stdin",
+        "--otp",
+        totp_code(enrolled["totp_secret"]),
+        home=home,
+        stdin=PASSWORD + "\n",
+    )
+    server.scelle("keygen", "--passphrase-stdin", home=home, stdin=DEVICE_PASSPHRASE + "\n")

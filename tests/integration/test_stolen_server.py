@@ -13,8 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.factories import PASSWORD, totp_code
-from tests.integration.conftest import LiveServer
+from tests.integration.conftest import LiveServer, enrolled_home
 
 pytestmark = pytest.mark.integration
 
@@ -44,38 +43,6 @@ def _needles() -> dict[str, list[bytes]]:
             forms.append(b"canary-patient-list")
         needles[label] = forms
     return needles
-
-
-def enrolled_home(server: LiveServer, home: Path, email: str, org: str, role: str) -> None:
-    created = json.loads(
-        server.scelle("admin", "create-user", email, "--org", org, "--role", role, "--json").stdout
-    )
-    enrolled = json.loads(
-        server.scelle(
-            "enrol",
-            "--server",
-            server.url,
-            "--token",
-            created["enrolment_token"],
-            "--password-stdin",
-            "--json",
-            home=home,
-            stdin=PASSWORD + "\n",
-        ).stdout
-    )
-    server.scelle(
-        "login",
-        "--server",
-        server.url,
-        "--email",
-        email,
-        "--password-stdin",
-        "--otp",
-        totp_code(enrolled["totp_secret"]),
-        home=home,
-        stdin=PASSWORD + "\n",
-    )
-    server.scelle("keygen", "--passphrase-stdin", home=home, stdin="device passphrase 1\n")
 
 
 def test_a_copy_of_the_server_contains_no_plaintext(

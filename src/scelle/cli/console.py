@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, NoReturn
+from types import TracebackType
+from typing import Any, NoReturn, Protocol
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 
-__all__ = ["emit_json", "fail", "make_progress", "stderr", "stdout"]
+__all__ = ["ProgressBar", "emit_json", "fail", "make_progress", "stderr", "stdout"]
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -36,16 +30,63 @@ def emit_json(data: Any) -> None:
     sys.stdout.flush()
 
 
-def make_progress(*, enabled: bool | None = None) -> Progress:
-    """A Rich progress bar on stderr for transfers; hidden when stderr is not a terminal."""
+class ProgressBar(Protocol):
+    """What commands use of a progress display."""
+
+    def __enter__(self) -> ProgressBar: ...
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+    def add_task(self, description: str, *, total: float | None = None) -> Any: ...
+
+    def advance(self, task_id: Any, advance: float = 1) -> None: ...
+
+
+class _Silent:
+    """The progress display when stderr is not a terminal: does nothing, costs nothing."""
+
+    def __enter__(self) -> _Silent:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+    def add_task(self, description: str, *, total: float | None = None) -> int:
+        return 0
+
+    def advance(self, task_id: Any, advance: float = 1) -> None:
+        return None
+
+
+def make_progress(*, enabled: bool | None = None) -> ProgressBar:
+    """A Rich progress bar on stderr for transfers; silent when stderr is not a terminal.
+
+    Rich's progress module is only imported when a bar is shown, which keeps
+    scripted runs (and ``scelle encrypt`` in a pipe) quick to start.
+    """
     show = stderr.is_terminal if enabled is None else enabled
-    return Progress(
+    if not show:
+        return _Silent()
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    bar: ProgressBar = Progress(
         "[progress.description]{task.description}",
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
         TimeRemainingColumn(),
         console=stderr,
-        disable=not show,
         transient=False,
     )
+    return bar

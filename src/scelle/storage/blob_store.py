@@ -43,15 +43,23 @@ class BlobStore(Protocol):
         ...
 
     def open_writer(self, upload_id: str, offset: int, limit: int) -> UploadWriter:
-        """A writer at ``offset`` holding the upload's lock; Conflict if already held."""
+        """A writer at ``offset`` (later bytes dropped) holding the upload's lock.
+
+        The streaming form of ``append``, for a caller that receives bytes
+        asynchronously. Raises Conflict when another request holds the lock,
+        and what ``append`` raises.
+        """
         ...
 
     def append(self, upload_id: str, offset: int, chunks: Iterable[bytes], limit: int) -> int:
         """Write ``chunks`` at ``offset`` (dropping anything staged past it), durably.
 
-        Returns the new staged size, after fsync. Refuses to stage more than
-        ``limit`` bytes in all (PayloadTooLarge), keeping only what fits; a
-        full disk raises InsufficientStorage. Raises NotFound.
+        Returns the new staged size, after fsync: only then may the caller
+        record or acknowledge it. Refuses to stage more than ``limit`` bytes in
+        all (PayloadTooLarge); a full disk raises InsufficientStorage. On any
+        failure none of this call's bytes are kept: the upload is back at
+        ``offset``. Raises NotFound for an unknown upload, UploadOffsetMismatch
+        when ``offset`` is past what is staged (that would leave a hole).
         """
         ...
 
@@ -72,7 +80,11 @@ class BlobStore(Protocol):
         ...
 
     def read(self, key: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
-        """Stream bytes ``[start, end)`` of blob ``key``. Raises NotFound."""
+        """Stream bytes ``[start, end)`` of blob ``key`` in chunks of at most 1 MiB.
+
+        Memory stays constant whatever the blob size. Raises NotFound (before
+        the first chunk), InvalidInput for a negative ``start``.
+        """
         ...
 
     def size(self, key: str) -> int:

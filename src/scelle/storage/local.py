@@ -27,8 +27,10 @@ from scelle import ids
 from scelle.errors import (
     Conflict,
     InsufficientStorage,
+    InvalidInput,
     NotFound,
     PayloadTooLarge,
+    UploadOffsetMismatch,
 )
 
 __all__ = ["LocalBlobStore", "StagedWriter"]
@@ -50,12 +52,25 @@ class StagedWriter:
         self.position = offset
         self._limit = limit
         try:
+            staged = os.fstat(fd).st_size
+        except OSError as exc:
+            self._release()
+            raise _translate(exc) from None
+        if offset < 0 or offset > staged or offset > limit:
+            # Writing past the staged end would leave a hole of zeros in the ciphertext.
+            self._release()
+            raise UploadOffsetMismatch(f"{staged} bytes are staged; cannot write at {offset}")
+        try:
             # Anything past the acknowledged offset is a torn earlier write: drop it.
             os.ftruncate(fd, offset)
             os.lseek(fd, offset, os.SEEK_SET)
         except OSError as exc:
             self.abort()
             raise _translate(exc) from None
+
+    def _release(self) -> None:
+        os.close(self._fd)
+        self._fd = -1
 
     def write(self, data: bytes) -> None:
         """Write ``data``; PayloadTooLarge (and nothing kept) past the limit."""
@@ -78,8 +93,7 @@ class StagedWriter:
         except OSError as exc:
             self.abort()
             raise _translate(exc) from None
-        os.close(self._fd)
-        self._fd = -1
+        self._release()
         return self.position
 
     def abort(self) -> None:
@@ -89,8 +103,7 @@ class StagedWriter:
         with contextlib.suppress(OSError):
             os.ftruncate(self._fd, self._start)
             os.fsync(self._fd)
-        os.close(self._fd)
-        self._fd = -1
+        self._release()
         self.position = self._start
 
 
@@ -109,14 +122,17 @@ class LocalBlobStore:
         self._blobs = self.root / "blobs"
         for folder in (self.root, self._staging, self._blobs):
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # mkdir's mode is filtered by the umask and ignored for an existing folder.
+            folder.chmod(0o700)
 
     # -- paths -----------------------------------------------------------------
 
     def _path(self, folder: Path, name: str, prefix: str) -> Path:
+        # Only an exact id becomes a path component: no "..", "/", NUL or absolute path.
         if not isinstance(name, str) or not ids.is_valid(name, prefix):
             raise NotFound("no such object")
         path = (folder / name).resolve()
-        if path.parent != folder:
+        if path.parent != folder or not path.is_relative_to(self.root):
             raise NotFound("no such object")
         return path
 
@@ -137,7 +153,7 @@ class LocalBlobStore:
     # -- staging -----------------------------------------------------------------
 
     def create_staged(self, upload_id: str) -> None:
-        """Create an empty staged upload (idempotent)."""
+        """Create an empty staged upload (idempotent: existing bytes are kept)."""
         path = self._staged(upload_id)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
@@ -160,6 +176,8 @@ class LocalBlobStore:
         (an exclusive ``flock``, so it holds across server processes).
         """
         path = self._staged(upload_id)
+        if limit < 0:
+            raise InvalidInput("the upload limit must not be negative")
         try:
             fd = os.open(path, os.O_WRONLY)
         except FileNotFoundError:
@@ -183,15 +201,18 @@ class LocalBlobStore:
         return writer.finish()
 
     def truncate_staged(self, upload_id: str, size: int) -> None:
-        """Drop staged bytes past ``size`` (durably)."""
+        """Drop staged bytes past ``size`` (durably); never grows the file."""
         path = self._staged(upload_id)
+        if size < 0:
+            raise InvalidInput("a size must not be negative")
         try:
             fd = os.open(path, os.O_WRONLY)
         except FileNotFoundError:
             raise NotFound("no such upload") from None
         try:
-            os.ftruncate(fd, size)
-            os.fsync(fd)
+            if os.fstat(fd).st_size > size:
+                os.ftruncate(fd, size)
+                os.fsync(fd)
         finally:
             os.close(fd)
 
@@ -218,6 +239,7 @@ class LocalBlobStore:
         finally:
             os.close(fd)
         os.chmod(source, 0o600)
+        # Same filesystem, so the rename is atomic: a reader sees no blob or all of it.
         os.replace(source, target)
         self._fsync_dir(self._blobs)
         self._fsync_dir(self._staging)
@@ -226,6 +248,7 @@ class LocalBlobStore:
         """Discard a staged upload (idempotent)."""
         with contextlib.suppress(FileNotFoundError):
             self._staged(upload_id).unlink()
+            self._fsync_dir(self._staging)
 
     # -- blobs ---------------------------------------------------------------------
 
@@ -235,8 +258,11 @@ class LocalBlobStore:
         The file is opened before the first chunk is asked for, so a missing
         blob raises NotFound here, not in the middle of a response.
         """
+        path = self._blob(key)
+        if start < 0 or (end is not None and end < 0):
+            raise InvalidInput("a byte range must not be negative")
         try:
-            handle = self._blob(key).open("rb")
+            handle = path.open("rb")
         except FileNotFoundError:
             raise NotFound("no such blob") from None
         return self._stream(handle, start, end)

@@ -62,12 +62,13 @@ def test_send_to_an_org_then_receive_until_the_limit(
     results.write_bytes(b"nir;glycemie\n" + os.urandom(300_000))
     sent = _send(live_server, world["ana"], results, "--expires", "3d", "--max-downloads", "2")
     assert sorted(sent["recipients"]) == ["bob@cpam-75.test", "cat@cpam-75.test"]  # type: ignore[arg-type]
-    transfer_id = str(sent["id"]) if "id" in sent else str(sent["transfer_id"])
+    transfer_id = str(sent["id"])
+    assert sent["status"] == "available"
 
     inbox = json.loads(
         live_server.scelle("inbox", "--json", home=world["bob"], env=PASS_ENV).stdout
     )
-    assert [(t["id"], t["name"], t["from"]) for t in inbox] == [
+    assert [(t["id"], t["name"], t["sender"]) for t in inbox] == [
         (transfer_id, "results.csv", "ana@lab-x.test")
     ]
     outbox = json.loads(
@@ -113,24 +114,24 @@ def test_an_interrupted_upload_resumes(
             keyring,
             payload,
             ["cpam-75"],
-            expires_in=7 * 86400,
             chunk_size=512 * 1024,
             max_chunks=2,
         )
-    assert stopped is None  # interrupted after two chunks
-    entries = [json.loads(p.read_text()) for p in state.outbox.glob("*.json")]
+    assert not stopped.complete  # interrupted after two chunks
+    entries = [json.loads(p.read_text()) for p in state.outbox.glob("*/entry.json")]
+    assert entries[0]["transfer_id"] == stopped.transfer_id
     assert len(entries) == 1
     staged = list((live_server.data / "blobs" / "staging").glob("up_*"))
     assert [p.stat().st_size for p in staged] == [1024 * 1024]
 
     resumed = _send(live_server, world["ana"], payload)
     assert resumed["resumed"] is True
-    assert resumed["transfer_id"] == entries[0]["transfer_id"]
+    assert resumed["id"] == entries[0]["transfer_id"]
     assert list(state.outbox.iterdir()) == []
 
     out = tmp_path / "got.bin"
     live_server.scelle(
-        "receive", str(resumed["transfer_id"]), "-o", str(out), home=world["bob"], env=PASS_ENV
+        "receive", str(resumed["id"]), "-o", str(out), home=world["bob"], env=PASS_ENV
     )
     assert out.read_bytes() == payload.read_bytes()
 
@@ -140,7 +141,7 @@ def test_the_stored_blob_opens_with_the_reference_age_tool(
 ) -> None:
     plain = tmp_path / "report.txt"
     plain.write_bytes(b"compte rendu\n" * 10_000)
-    transfer_id = str(_send(live_server, world["ana"], plain)["transfer_id"])
+    transfer_id = str(_send(live_server, world["ana"], plain)["id"])
     identity = tmp_path / "bob-identity.txt"
     live_server.scelle("identity", "export", "-o", str(identity), home=world["bob"], env=PASS_ENV)
     assert identity.stat().st_mode & 0o077 == 0
@@ -156,8 +157,8 @@ def test_tampered_ciphertext_or_metadata_is_refused_and_nothing_is_written(
 ) -> None:
     plain = tmp_path / "a.csv"
     plain.write_bytes(os.urandom(200_000))
-    first = str(_send(live_server, world["ana"], plain)["transfer_id"])
-    second = str(_send(live_server, world["ana"], plain, "--note", "second")["transfer_id"])
+    first = str(_send(live_server, world["ana"], plain)["id"])
+    second = str(_send(live_server, world["ana"], plain, "--note", "second")["id"])
 
     blob = live_server.data / "blobs" / "blobs" / first
     data = bytearray(blob.read_bytes())
@@ -204,8 +205,8 @@ def test_a_changed_recipient_key_is_refused_until_trusted(
     shown = json.loads(
         live_server.scelle("keys", "show", "cpam-75", "--json", home=world["ana"]).stdout
     )
-    assert {r["email"]: r["status"] for r in shown} == {
-        "bob@cpam-75.test": "CHANGED",
+    assert {r["email"]: r["pin"] for r in shown} == {
+        "bob@cpam-75.test": "changed",
         "cat@cpam-75.test": "pinned",
     }
     live_server.scelle("keys", "trust", "bob@cpam-75.test", home=world["ana"])
@@ -213,7 +214,7 @@ def test_a_changed_recipient_key_is_refused_until_trusted(
     out = tmp_path / "bob.csv"
     live_server.scelle(
         "receive",
-        str(again["transfer_id"]),
+        str(again["id"]),
         "-o",
         str(out),
         home=world["bob"],
@@ -227,7 +228,7 @@ def test_another_orgs_transfer_looks_unknown(
 ) -> None:
     plain = tmp_path / "r.csv"
     plain.write_bytes(b"secret\n")
-    transfer_id = str(_send(live_server, world["ana"], plain)["transfer_id"])
+    transfer_id = str(_send(live_server, world["ana"], plain)["id"])
     foreign = live_server.scelle(
         "receive",
         transfer_id,

@@ -1,8 +1,10 @@
-"""Client commands that talk to a Scellé server: enrol, login, keys, send, inbox, receive.
+"""Client commands that talk to a Scellé server: account, keys, send, inbox, receive.
 
-Thin over ``scelle.client``; never imports server code (import-linter). Every
-command works without a terminal: ``--password-stdin``, ``--otp``,
-``--passphrase-stdin`` or ``SCELLE_PASSPHRASE``, ``--json``.
+They are thin over :mod:`scelle.client` and never import server code. State
+lives under ``SCELLE_HOME``; the server comes from ``--server``, then
+``SCELLE_SERVER``, then the saved session. Secrets are read from standard
+input (``--password-stdin``, ``--passphrase-stdin``), ``SCELLE_PASSPHRASE``,
+or asked on the terminal; nothing secret is ever taken from the command line.
 """
 
 from __future__ import annotations
@@ -12,224 +14,287 @@ import getpass
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from scelle.cli.console import emit_json, fail, make_progress, stdout
+from scelle.cli.console import emit_json, fail, make_progress, stderr, stdout
 from scelle.client import pins
 from scelle.client.api import ScelleClient
 from scelle.client.keyring import Keyring
 from scelle.client.state import LocalState, Session, write_private
-from scelle.client.transfer import open_metadata, receive, send, verify_transfer
-from scelle.errors import ClientError
+from scelle.client.transfer import (
+    ProgressFactory,
+    inbox,
+    prune_outbox,
+    receive,
+    require_keys,
+    send,
+    sent,
+)
+from scelle.errors import ClientError, LocalStateError, ServerError
 
 __all__ = ["register"]
 
 PASSPHRASE_ENV = "SCELLE_PASSPHRASE"  # noqa: S105  (the name of a variable)
+_DURATION = re.compile(r"\A(\d{1,6})([smhdw])\Z")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
 ServerOption = typer.Option(
     None, "--server", envvar="SCELLE_SERVER", help="Server URL (default: the saved session)."
 )
 JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
-_DURATION = re.compile(r"\A(\d{1,6})([smhdw]?)\Z")
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+PassphraseStdinOption = typer.Option(
+    False,
+    "--passphrase-stdin",
+    help=f"Read the passphrase of the local keys from stdin (else {PASSPHRASE_ENV} or a prompt).",
+)
 
-keys_app = typer.Typer(help="Show and trust correspondents' keys.", no_args_is_help=True)
-identity_app = typer.Typer(help="Your local identity.", no_args_is_help=True)
-
-
-# -- plumbing -------------------------------------------------------------------
-
-
-def _state() -> LocalState:
-    return LocalState()
+identity_app = typer.Typer(help="This device's identity (its private key).", no_args_is_help=True)
+keys_app = typer.Typer(help="Public keys: yours and your correspondents'.", no_args_is_help=True)
 
 
-def _session(server: str | None, *, logged_in: bool = True) -> Session:
-    session = _state().load_session(server)
+# -- plumbing ------------------------------------------------------------------
+
+
+def _stdin_line() -> str:
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        fail("nothing was read from standard input")
+    return line
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return _stdin_line()
+    if not sys.stdin.isatty():
+        fail("a password is needed: use --password-stdin (no terminal to ask on)")
+    password = getpass.getpass("Password: ")
+    if not password:
+        fail("the password is empty")
+    return password
+
+
+def _passphrase(from_stdin: bool, *, confirm: bool = False, required: bool = True) -> str | None:
+    """The passphrase of the local keys: stdin, SCELLE_PASSPHRASE, or the terminal."""
+    if from_stdin:
+        return _stdin_line()
+    from_env = os.environ.get(PASSPHRASE_ENV)
+    if from_env:
+        return from_env
+    if not sys.stdin.isatty():
+        if not required:
+            return None
+        raise LocalStateError(
+            f"a passphrase is needed: set {PASSPHRASE_ENV} or use --passphrase-stdin"
+        )
+    first = getpass.getpass("Passphrase of the local keys: ")
+    if confirm and getpass.getpass("Confirm the passphrase: ") != first:
+        fail("the passphrases do not match")
+    if not first:
+        fail("the passphrase is empty")
+    return first
+
+
+def _client(server: str | None, *, logged_in: bool = True) -> tuple[ScelleClient, Session]:
+    session = LocalState().load_session(server)
     if logged_in and not session.token:
-        fail("not logged in: run `scelle login --email EMAIL`")
-    return session
+        raise LocalStateError(f"not logged in to {session.server}: run `scelle login` first")
+    return ScelleClient(session.server, session.token), session
 
 
 @contextlib.contextmanager
-def _client(server: str | None, *, logged_in: bool = True) -> Iterator[ScelleClient]:
-    session = _session(server, logged_in=logged_in)
-    with ScelleClient(session.server, session.token) as client:
-        yield client
+def _progress() -> Iterator[ProgressFactory]:
+    """Rich bars on stderr, shown only when stderr is a terminal."""
+    with make_progress() as bar:
+
+        def factory(description: str, total: int) -> Any:
+            task = bar.add_task(description, total=total or None)
+            return lambda n: bar.advance(task, n)
+
+        yield factory
 
 
-def _read_secret(prompt: str, *, from_stdin: bool, env: str | None = None) -> str:
-    if from_stdin:
-        value = sys.stdin.readline().rstrip("\r\n")
-    elif env and os.environ.get(env):
-        value = os.environ[env]
-    elif sys.stdin.isatty():
-        value = getpass.getpass(prompt)
-    else:
-        hint = f" or set {env}" if env else ""
-        fail(
-            f"no terminal to ask for the {prompt.rstrip(': ').lower()}: use the -stdin option{hint}"
-        )
-    if not value:
-        fail(f"the {prompt.rstrip(': ').lower()} is empty")
-    return value
-
-
-def _keyring(*, from_stdin: bool = False) -> Keyring:
-    passphrase = _read_secret("Passphrase: ", from_stdin=from_stdin, env=PASSPHRASE_ENV)
-    return Keyring.load(_state(), passphrase)
-
-
-def parse_duration(text: str) -> int:
-    """``90m``, ``12h``, ``3d``, ``1w`` or seconds, as seconds."""
+def _duration(text: str) -> int:
     match = _DURATION.match(text.strip().lower())
-    if not match or int(match.group(1)) == 0:
-        fail(f"invalid duration {text!r}: use e.g. 90m, 12h, 3d or 1w")
+    if match is None:
+        fail("--expires takes a number and a unit, e.g. 30m, 12h, 3d or 2w")
     return int(match.group(1)) * _UNITS[match.group(2)]
 
 
-def _progress_factory(bar: Any) -> Callable[[str, int | None], Callable[[int], None]]:
-    def factory(label: str, total: int | None) -> Callable[[int], None]:
-        task = bar.add_task(label, total=total)
-        return lambda count: bar.advance(task, count)
-
-    return factory
-
-
-def _human(size: int) -> str:
-    value = float(size)
+def _size(count: object) -> str:
+    if not isinstance(count, int):
+        return "?"
+    value = float(count)
     for unit in ("B", "KiB", "MiB", "GiB"):
         if value < 1024 or unit == "GiB":
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
-    return f"{size} B"  # pragma: no cover
+    return f"{count} B"
 
 
-# -- accounts ---------------------------------------------------------------------
+# -- account -------------------------------------------------------------------
 
 
 def enrol(
-    token: str = typer.Option(..., "--token", help="The one-time enrolment token (enr_...)."),
-    server: str | None = ServerOption,
+    server: str = typer.Option(..., "--server", envvar="SCELLE_SERVER", help="Server URL."),
+    token: str = typer.Option(..., "--token", help="The one-time enrolment token."),
     password_stdin: bool = typer.Option(
-        False, "--password-stdin", help="Read the new password from the first line of stdin."
+        False, "--password-stdin", help="Read the new password from stdin."
     ),
     json_out: bool = JsonOption,
 ) -> None:
-    """Set your password with an enrolment token; prints your TOTP secret and recovery codes."""
-    password = _read_secret("New password: ", from_stdin=password_stdin)
-    state = _state()
-    session = state.load_session(server)
-    with ScelleClient(session.server) as client:
+    """Set your password with a one-time enrolment token; prints your TOTP secret."""
+    password = _password(password_stdin)
+    state = LocalState()
+    with ScelleClient(server) as client:
         result = client.enrol(token, password)
-    state.save_session(Session(server=session.server, email=result["email"]))
+    state.save_session(
+        Session(server=client.server, user_id=result["user_id"], email=result["email"])
+    )
     if json_out:
         emit_json(result)
         return
     stdout.print(f"enrolled {result['email']} ({result['org']})")
     stdout.print(f"TOTP secret (add it to your authenticator app): {result['totp_secret']}")
     stdout.print(f"  {result['totp_uri']}")
-    stdout.print("recovery codes (each works once; keep them offline):")
+    stdout.print("recovery codes (keep them offline; each works once):")
     for code in result["recovery_codes"]:
         stdout.print(f"  {code}")
-    stdout.print("next: scelle login --email " + result["email"])
+    stdout.print(f"next: scelle login --server {client.server} --email {result['email']}")
 
 
 def login(
-    email: str | None = typer.Option(None, "--email", help="Your e-mail (default: saved)."),
-    server: str | None = ServerOption,
+    server: str = typer.Option(..., "--server", envvar="SCELLE_SERVER", help="Server URL."),
+    email: str = typer.Option(..., "--email", help="Your e-mail (login)."),
     password_stdin: bool = typer.Option(
-        False, "--password-stdin", help="Read the password from the first line of stdin."
+        False, "--password-stdin", help="Read the password from stdin."
     ),
     otp: str | None = typer.Option(
-        None, "--otp", help="The current TOTP code (or a recovery code)."
+        None, "--otp", help="A TOTP code (or a recovery code); asked if missing."
     ),
     json_out: bool = JsonOption,
 ) -> None:
-    """Log in with your password and second factor; the API token is kept in SCELLE_HOME."""
-    state = _state()
-    session = state.load_session(server)
-    address = email or session.email
-    if not address:
-        fail("give --email")
-    password = _read_secret("Password: ", from_stdin=password_stdin)
-    code = otp or _read_secret("TOTP code: ", from_stdin=False)
-    with ScelleClient(session.server) as client:
-        result = client.login(address, password, code)
-    user = result.get("user", {})
-    state.save_session(
+    """Log in with password and second factor; the API token is kept in SCELLE_HOME."""
+    password = _password(password_stdin)
+    if otp is None:
+        if not sys.stdin.isatty():
+            fail("a second factor is needed: use --otp CODE")
+        otp = input("TOTP code: ").strip()
+    with ScelleClient(server) as client:
+        result = client.login(email, password, otp)
+    user = result["user"]
+    LocalState().save_session(
         Session(
-            server=session.server,
+            server=client.server,
             token=result["token"],
-            user_id=user.get("id"),
-            email=user.get("email", address),
-            org=user.get("org"),
+            user_id=user["id"],
+            email=user["email"],
+            org=user["org"],
         )
     )
     if json_out:
-        emit_json({k: v for k, v in result.items() if k != "token"})
+        emit_json({"user": user, "expires_at": result["expires_at"], "server": client.server})
     else:
-        stdout.print(f"logged in as {address} on {session.server}")
+        stdout.print(f"logged in as {user['email']} ({user['org']}) on {client.server}")
 
 
 def logout(server: str | None = ServerOption) -> None:
     """Revoke this device's API token and forget it."""
-    state = _state()
-    session = _session(server)
-    with ScelleClient(session.server, session.token) as client, contextlib.suppress(ClientError):
-        client.logout()
-    state.save_session(Session(server=session.server, email=session.email))
+    state = LocalState()
+    session = state.load_session(server)
+    if session.token:
+        with ScelleClient(session.server, session.token) as client:
+            try:
+                client.logout()
+            except ServerError as exc:
+                if exc.http_status != 401:  # 401: already revoked or expired
+                    raise
+    session.token = None
+    state.save_session(session)
     stdout.print("logged out")
 
 
 def whoami(server: str | None = ServerOption, json_out: bool = JsonOption) -> None:
-    """Who this device is logged in as."""
-    with _client(server) as client:
+    """Who this device is logged in as, and its key."""
+    client, session = _client(server)
+    with client:
         me = client.me()
+    public = LocalState().load_public()
+    result = {**me, "server": session.server, "local_key": public}
     if json_out:
-        emit_json(me)
-    else:
-        stdout.print(f"{me['email']} ({me['org']}), roles: {', '.join(me['roles'])}")
+        emit_json(result)
+        return
+    stdout.print(f"{me['email']} ({me['org']}; {', '.join(me['roles'])}) on {session.server}")
+    key = me.get("key")
+    stdout.print(f"published key: {key['fingerprint'] if key else 'none (run scelle keygen)'}")
 
 
-# -- keys -----------------------------------------------------------------------------
+# -- keys ------------------------------------------------------------------------
 
 
 def keygen(
-    server: str | None = ServerOption,
     passphrase_stdin: bool = typer.Option(
-        False, "--passphrase-stdin", help="Read the passphrase from the first line of stdin."
+        False, "--passphrase-stdin", help="Read the new passphrase from stdin."
     ),
-    force: bool = typer.Option(False, "--force", help="Replace existing keys (they are lost)."),
+    force: bool = typer.Option(
+        False, "--force", help="Replace existing keys (the old identity stops receiving)."
+    ),
+    server: str | None = ServerOption,
     json_out: bool = JsonOption,
 ) -> None:
-    """Create your keys on this device (kept encrypted under a passphrase) and publish them."""
-    state = _state()
+    """Create this device's identity and signing key, store them encrypted, publish them."""
+    state = LocalState()
     if Keyring.exists(state) and not force:
-        fail(f"keys already exist in {state.home}; use --force to replace them")
-    passphrase = _read_secret("Passphrase: ", from_stdin=passphrase_stdin, env=PASSPHRASE_ENV)
+        fail(f"keys already exist in {state.home}; --force replaces them")
+    client, _session = _client(server)
+    passphrase = _passphrase(passphrase_stdin, confirm=True)
+    assert passphrase is not None  # noqa: S101  (required=True)
     keyring = Keyring.generate()
-    session = _session(server)
-    with ScelleClient(session.server, session.token) as client:
-        published = client.publish_keys(
-            keyring.recipient, keyring.ed25519_public, keyring.self_signature()
-        )
-    keyring.save(state, passphrase)
-    if session.user_id and session.email:
-        pins.trust(state, session.user_id, session.email, keyring.fingerprint)
-    result = {
-        "key_id": published.get("key_id"),
+    keyring.save(state, passphrase, pending=True)
+    try:
+        with client:
+            published = client.publish_keys(
+                keyring.recipient, keyring.ed25519_public, keyring.self_signature()
+            )
+    except BaseException:
+        Keyring.discard_pending(state)
+        raise
+    Keyring.commit_pending(state)
+    bundle = {
+        "key_id": str(published["key_id"]),
         "recipient": keyring.recipient,
         "fingerprint": keyring.fingerprint,
     }
+    state.save_public(bundle)
     if json_out:
-        emit_json(result)
+        emit_json(bundle)
     else:
-        stdout.print(f"keys created and published; fingerprint: {keyring.fingerprint}")
-        stdout.print(f"recipient: {keyring.recipient}")
+        stdout.print(f"keys created in {state.home} and published")
+        stdout.print(f"your fingerprint: {keyring.fingerprint}")
+
+
+@identity_app.command("export")
+def identity_export(
+    output: Path = typer.Option(..., "-o", "--output", help="File to write ('-' for stdout)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+    passphrase_stdin: bool = PassphraseStdinOption,
+) -> None:
+    """Write your X25519 identity as a plain age identity file (for `age -d -i FILE`)."""
+    state = LocalState()
+    passphrase = _passphrase(passphrase_stdin)
+    keyring = require_keys(state, passphrase)
+    text = keyring.identity_file()
+    if str(output) == "-":
+        sys.stdout.write(text)
+        return
+    target = output.expanduser()
+    if target.exists() and not force:
+        fail(f"{target} exists; --force overwrites it")
+    write_private(target, text.encode())
+    stderr.print(f"identity written to {target} (keep it secret)")
 
 
 @keys_app.command("show")
@@ -238,218 +303,211 @@ def keys_show(
     server: str | None = ServerOption,
     json_out: bool = JsonOption,
 ) -> None:
-    """Show fingerprints to compare out of band, and whether each is pinned."""
-    state = _state()
+    """Show fingerprints to compare out of band: yours, or a correspondent's."""
+    state = LocalState()
     if target is None:
-        keyring = _keyring()
-        result: Any = {"recipient": keyring.recipient, "fingerprint": keyring.fingerprint}
+        public = state.load_public()
+        if public is None:
+            raise LocalStateError("no keys on this device: run `scelle keygen`")
         if json_out:
-            emit_json(result)
+            emit_json(public)
         else:
-            stdout.print(f"your fingerprint: {keyring.fingerprint}\nrecipient: {keyring.recipient}")
+            stdout.print(f"your fingerprint: {public['fingerprint']}")
+            stdout.print(f"your recipient:   {public['recipient']}")
         return
-    with _client(server) as client:
-        found = client.directory([target])
-    pinned = state.load_pins()
+    client, _session = _client(server)
+    with client:
+        entries = client.directory([target])
     rows = []
-    for entry in found:
+    for entry in entries:
         fingerprint = pins.fingerprint_of(entry)
-        pin = pinned.get(entry["user_id"], {}).get("fingerprint")
-        status = "new" if pin is None else ("pinned" if pin == fingerprint else "CHANGED")
-        rows.append({"email": entry["email"], "fingerprint": fingerprint, "status": status})
+        rows.append(
+            {
+                "user_id": entry["user_id"],
+                "email": entry["email"],
+                "org": entry["org"],
+                "key_id": entry["key_id"],
+                "fingerprint": fingerprint,
+                "pin": pins.status(state, str(entry["user_id"]), fingerprint),
+            }
+        )
     if json_out:
         emit_json(rows)
         return
-    if not rows:
-        fail(f"no one with a published key for {target}")
     for row in rows:
-        stdout.print(f"{row['email']:<32} {row['fingerprint']}  [{row['status']}]")
+        stdout.print(f"{row['email']} ({row['org']})  {row['fingerprint']}  [{row['pin']}]")
 
 
 @keys_app.command("trust")
 def keys_trust(
-    email: str = typer.Argument(..., help="The correspondent whose current key you confirm."),
+    email: str = typer.Argument(..., help="The correspondent whose current key you checked."),
     server: str | None = ServerOption,
+    json_out: bool = JsonOption,
 ) -> None:
     """Pin a correspondent's current key (after comparing its fingerprint with them)."""
-    with _client(server) as client:
-        found = [e for e in client.directory([email]) if e["email"] == email.lower()]
-    if not found:
-        fail(f"{email} has no published key")
-    entry = found[0]
+    state = LocalState()
+    client, _session = _client(server)
+    with client:
+        entries = [e for e in client.directory([email]) if str(e["email"]).lower() == email.lower()]
+    if len(entries) != 1:
+        fail(f"no single user with a published key is named {email}")
+    entry = entries[0]
     fingerprint = pins.fingerprint_of(entry)
-    previous = pins.trust(_state(), entry["user_id"], entry["email"], fingerprint)
-    change = f" (was {previous})" if previous and previous != fingerprint else ""
-    stdout.print(f"trusted {entry['email']}: {fingerprint}{change}")
+    previous = pins.trust(state, str(entry["user_id"]), str(entry["email"]), fingerprint)
+    if json_out:
+        emit_json({"email": entry["email"], "fingerprint": fingerprint, "previous": previous})
+    else:
+        stdout.print(f"trusted {entry['email']}: {fingerprint}")
+        if previous and previous != fingerprint:
+            stdout.print(f"(replaces {previous})")
 
 
-@identity_app.command("export")
-def identity_export(
-    output: Path | None = typer.Option(None, "--output", "-o", help="File (default: stdout)."),
-) -> None:
-    """Write your X25519 identity as a plain age identity file (for `age -d -i FILE`)."""
-    keyring = _keyring()
-    text = (
-        "# Scellé identity: keep it secret; decrypt with `age -d -i THIS_FILE`\n"
-        f"# public key: {keyring.recipient}\n{keyring.identity}\n"
-    )
-    if output is None:
-        sys.stdout.write(text)
-        return
-    write_private(output.expanduser().resolve(), text.encode())
-    stdout.print(f"identity written to {output} (mode 0600)")
-
-
-# -- transfers --------------------------------------------------------------------------
+# -- transfers -------------------------------------------------------------------
 
 
 def send_command(
     files: list[Path] = typer.Argument(..., help="Files to send (one transfer each)."),
     to: list[str] = typer.Option(
-        ..., "--to", help="An organisation (its recipients) or an e-mail. Repeatable."
+        ..., "--to", help="Organisation name or e-mail; repeat (or separate with commas)."
     ),
-    expires: str = typer.Option("7d", "--expires", help="Expiry: 90m, 12h, 3d, 1w (max 30d)."),
+    expires: str | None = typer.Option(
+        None, "--expires", help="Time to live, e.g. 3d (server default 7d, policy maximum)."
+    ),
     max_downloads: int | None = typer.Option(
-        None, "--max-downloads", min=1, help="Delete after this many downloads per transfer."
+        None, "--max-downloads", min=1, help="Delete after this many downloads."
     ),
     note: str = typer.Option("", "--note", help="A note for the recipients (encrypted)."),
+    passphrase_stdin: bool = PassphraseStdinOption,
     server: str | None = ServerOption,
     json_out: bool = JsonOption,
 ) -> None:
-    """Encrypt, sign and upload files for recipients; resumes an interrupted send."""
-    keyring = _keyring()
-    expires_in = parse_duration(expires)
+    """Encrypt, sign and upload files for recipients; an interrupted send resumes when rerun."""
+    targets = [part.strip() for item in to for part in item.split(",") if part.strip()]
+    expires_in = _duration(expires) if expires is not None else None
+    for path in files:
+        if not path.expanduser().is_file():
+            fail(f"not a readable file: {path}")
+    state = LocalState()
+    keyring = require_keys(state, _passphrase(passphrase_stdin))
+    client, _session = _client(server)
+    prune_outbox(state)
     results = []
-    with _client(server) as client, make_progress() as bar:
+    with client, _progress() as progress:
         for path in files:
             result = send(
                 client,
-                _state(),
+                state,
                 keyring,
-                path,
-                to,
-                note=note,
+                path.expanduser(),
+                targets,
                 expires_in=expires_in,
                 max_downloads=max_downloads,
-                progress=_progress_factory(bar),
+                note=note,
+                progress=progress,
             )
-            assert result is not None  # noqa: S101  (no max_chunks given)
-            results.append(result)
+            results.append(result.to_dict())
+            if not json_out:
+                how = " (resumed)" if result.resumed else ""
+                stdout.print(
+                    f"sent {result.transfer_id}{how} to {', '.join(result.recipients)};"
+                    f" expires {result.expires_at}"
+                )
     if json_out:
-        emit_json([vars(r) for r in results])
+        emit_json(results)
+
+
+def inbox_command(
+    passphrase_stdin: bool = PassphraseStdinOption,
+    server: str | None = ServerOption,
+    json_out: bool = JsonOption,
+) -> None:
+    """Transfers waiting for you (names decrypted when the local keys can be unlocked)."""
+    state = LocalState()
+    passphrase = _passphrase(passphrase_stdin, required=False)
+    keyring = require_keys(state, passphrase) if passphrase else None
+    client, _session = _client(server)
+    with client:
+        items = inbox(client, state, keyring)
+    if json_out:
+        emit_json(items)
         return
-    for r in results:
-        again = " (resumed)" if r.resumed else ""
+    if not items:
+        stdout.print("no transfer waiting")
+    for item in items:
+        flag = "" if item["verified"] else "  [NOT VERIFIED]"
+        if item.get("sender_key") == "changed":
+            flag = "  [SENDER KEY CHANGED]"
+        name = item["name"] if item["name"] is not None else "(name locked)"
         stdout.print(
-            f"sent {r.name} ({_human(r.size)}) to {', '.join(r.recipients)} as {r.transfer_id}"
-            f"{again}; expires {r.expires_at}"
+            f"{item['id']}  {name}  {_size(item['size'])}  from {item['sender']}"
+            f" ({item['sender_org']})  expires {item['expires_at']}{flag}",
+            markup=False,
         )
+    if keyring is None:
+        stderr.print(f"names are shown once the keys are unlocked ({PASSPHRASE_ENV})")
 
 
-def _listing(box: str, server: str | None) -> list[dict[str, Any]]:
-    keyring = _keyring()
-    state = _state()
-    rows = []
-    with _client(server) as client:
-        transfers = client.transfers(box)
-    for transfer in transfers:
-        row: dict[str, Any] = {
-            "id": transfer["id"],
-            "status": transfer["status"],
-            "from": transfer["sender"]["email"],
-            "to": [r["email"] for r in transfer["recipients"]],
-            "size": transfer["payload_size"],
-            "expires_at": transfer["expires_at"],
-            "downloads": transfer["download_count"],
-            "max_downloads": transfer["max_downloads"],
-            "name": None,
-            "note": None,
-            "problem": None,
-        }
-        try:
-            if box == "inbox":
-                verify_transfer(state, transfer)
-                metadata = open_metadata(transfer, keyring)
-                row.update(name=metadata.name, note=metadata.note, size=metadata.size)
-        except ClientError as exc:
-            row["problem"] = exc.diagnostics()
-        rows.append(row)
-    return rows
-
-
-def _print_rows(rows: list[dict[str, Any]], party: str) -> None:
-    if not rows:
-        stdout.print("nothing here")
+def sent_command(server: str | None = ServerOption, json_out: bool = JsonOption) -> None:
+    """Transfers you sent, with their status and download counts."""
+    client, _session = _client(server)
+    with client:
+        items = sent(client)
+    if json_out:
+        emit_json(items)
         return
-    for row in rows:
-        who = row["from"] if party == "from" else ", ".join(row["to"])
-        name = row["name"] or ("⚠ " + row["problem"] if row["problem"] else "")
-        limit = f"{row['downloads']}/{row['max_downloads'] or '∞'}"
+    if not items:
+        stdout.print("nothing sent")
+    for item in items:
+        limit = item["max_downloads"] if item["max_downloads"] is not None else "∞"
         stdout.print(
-            f"{row['id']}  {party} {who}  {name}  {_human(row['size'])}  "
-            f"downloads {limit}  expires {row['expires_at']}  [{row['status']}]"
+            f"{item['id']}  {item['status']}  {_size(item['payload_size'])}"
+            f"  to {', '.join(item['recipients'])}  downloads {item['download_count']}/{limit}"
+            f"  expires {item['expires_at']}",
+            markup=False,
         )
-
-
-def inbox(server: str | None = ServerOption, json_out: bool = JsonOption) -> None:
-    """Transfers waiting for you (names decrypted on this device)."""
-    rows = _listing("inbox", server)
-    if json_out:
-        emit_json(rows)
-    else:
-        _print_rows(rows, "from")
-
-
-def sent(server: str | None = ServerOption, json_out: bool = JsonOption) -> None:
-    """Transfers you sent, with their download counts."""
-    rows = _listing("sent", server)
-    if json_out:
-        emit_json(rows)
-    else:
-        _print_rows(rows, "to")
 
 
 def receive_command(
     transfer_id: str = typer.Argument(..., help="The transfer id (tr_...)."),
     output: Path | None = typer.Option(
-        None, "--output", "-o", help="File or folder (default: the sender's name, here)."
+        None, "-o", "--output", help="File to write, or a folder (default: the current one)."
     ),
     force: bool = typer.Option(False, "--force", help="Replace an existing output file."),
+    passphrase_stdin: bool = PassphraseStdinOption,
     server: str | None = ServerOption,
     json_out: bool = JsonOption,
 ) -> None:
     """Download, verify the sender's signature, and decrypt a transfer."""
-    keyring = _keyring()
-    with _client(server) as client, make_progress() as bar:
-        result = receive(
-            client,
-            _state(),
-            keyring,
-            transfer_id,
-            output,
-            overwrite=force,
-            progress=_progress_factory(bar),
-        )
+    state = LocalState()
+    keyring = require_keys(state, _passphrase(passphrase_stdin))
+    target = output.expanduser() if output is not None else None
+    if target is not None and not target.is_dir() and target.exists() and not force:
+        raise ClientError(f"{target} exists; --force replaces it")
+    client, _session = _client(server)
+    with client, _progress() as progress:
+        result = receive(client, state, keyring, transfer_id, target, progress=progress)
     if json_out:
-        emit_json(vars(result))
-    else:
-        stdout.print(
-            f"received {result.name} ({_human(result.size)}) from {result.sender}: {result.path}"
-        )
-        if result.note:
-            stdout.print(f"note: {result.note}")
+        emit_json(result.to_dict())
+        return
+    stdout.print(
+        f"received {result.transfer_id} from {result.sender} into {result.path}"
+        f" ({_size(result.size)}; signature verified)",
+        markup=False,
+    )
+    if result.note:
+        stdout.print(f"note: {result.note}", markup=False)
 
 
 def register(app: typer.Typer) -> None:
-    """Add the client commands to the root command."""
+    """Add the client commands to the root ``scelle`` command."""
     app.command("enrol")(enrol)
     app.command("login")(login)
     app.command("logout")(logout)
     app.command("whoami")(whoami)
     app.command("keygen")(keygen)
-    app.command("send")(send_command)
-    app.command("inbox")(inbox)
-    app.command("sent")(sent)
-    app.command("receive")(receive_command)
-    app.add_typer(keys_app, name="keys")
     app.add_typer(identity_app, name="identity")
+    app.add_typer(keys_app, name="keys")
+    app.command("send")(send_command)
+    app.command("inbox")(inbox_command)
+    app.command("sent")(sent_command)
+    app.command("receive")(receive_command)

@@ -55,7 +55,7 @@ def create(client: ScelleClient, transfer_id: str, length: int) -> str:
         expect=(201,),
         headers={**TUS, "Upload-Length": str(length), "Upload-Metadata": metadata},
     )
-    location = response.headers.get("Location", "")
+    location = str(response.headers.get("Location", ""))
     if not location:
         raise ServerError("the server created an upload without a Location", http_status=201)
     return location

@@ -108,7 +108,7 @@ class BlobStore(Protocol):
         ...
 
     def age_seconds(self, key: str) -> float:
-        """Seconds since blob ``key`` was last written."""
+        """Seconds since blob ``key`` was committed (its orphan grace period counts from then)."""
         ...
 
     def staged_age_seconds(self, upload_id: str) -> float:

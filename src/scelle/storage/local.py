@@ -235,6 +235,10 @@ class LocalBlobStore:
         except FileNotFoundError:
             raise NotFound("no such upload") from None
         try:
+            # A blob's age counts from its commit: the worker's orphan grace
+            # period then covers the gap between this rename and the caller's
+            # database commit, however long ago the last byte was written.
+            os.utime(fd)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -310,7 +314,7 @@ class LocalBlobStore:
         return (p.name for p in self._staging.iterdir() if ids.is_valid(p.name, "up"))
 
     def age_seconds(self, key: str) -> float:
-        """Seconds since blob ``key`` was last modified (0 if it just vanished)."""
+        """Seconds since blob ``key`` was committed (0 if it just vanished)."""
         try:
             return time.time() - self._blob(key).stat().st_mtime
         except FileNotFoundError:

@@ -355,6 +355,17 @@ class TestLocalBlobStore:
         assert store.staged_age_seconds(upload_id) >= 3600
         assert store.age_seconds(ids.new_id("tr")) == 0.0
 
+    def test_a_blob_ages_from_its_commit_not_its_last_write(self, tmp_path: Path) -> None:
+        store = LocalBlobStore(tmp_path / "store")
+        upload_id = staged_with(store, b"written long ago")
+        staged = tmp_path / "store" / "staging" / upload_id
+        hour_ago = staged.stat().st_mtime - 3600
+        os.utime(staged, (hour_ago, hour_ago))
+        before = store.staged_age_seconds(upload_id)
+        key = ids.new_id("tr")
+        store.commit(upload_id, key)
+        assert store.age_seconds(key) < before
+
     def test_ping_fails_when_a_folder_is_gone(self, tmp_path: Path) -> None:
         store = LocalBlobStore(tmp_path / "store")
         shutil.rmtree(tmp_path / "store" / "blobs")

@@ -42,7 +42,9 @@ def _root(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log details on stderr."),
 ) -> None:
     """Scellé: send and receive health-data files that only their recipients can read."""
-    level = logging.DEBUG if verbose or os.environ.get("SCELLE_DEBUG") else logging.WARNING
+    # Without -v, stderr carries only the one `error: ...` line; -v adds the
+    # precise reasons the client logs (which file check failed, and so on).
+    level = logging.DEBUG if verbose or os.environ.get("SCELLE_DEBUG") else logging.ERROR
     logging.basicConfig(
         level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )

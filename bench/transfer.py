@@ -73,9 +73,11 @@ def start_nginx(work: Path) -> tuple[subprocess.Popen[bytes], str]:
     root = work / "nginx-root"
     (root / "up").mkdir(parents=True)
     conf = work / "nginx.conf"
+    # Run as root (CI), nginx's workers would drop to www-data and fail to write here.
+    user_line = "user root root;\n" if os.geteuid() == 0 else ""
     conf.write_text(
         f"""
-worker_processes 1;
+{user_line}worker_processes 1;
 daemon off;
 pid {work}/nginx.pid;
 error_log {work}/nginx-error.log warn;
@@ -188,7 +190,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2, help="best of N")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="scelle-bench-", dir="/tmp") as tmp:
+    with tempfile.TemporaryDirectory(prefix="scelle-bench-", dir=Path.cwd()) as tmp:
         work = Path(tmp)
         source = work / "input.bin"
         with source.open("wb") as fh:

@@ -533,7 +533,7 @@ def _check(state: LocalState, transfer: dict[str, Any], transfer_id: str) -> _Ch
         message = transfer_signature_message(transfer_id, payload_sha256, metadata_sha256)
         verify_key.verify(signature, message)
     except (CryptoError, ValueError):
-        log.warning("transfer %s: the signature does not verify", transfer_id)
+        log.info("transfer %s: the signature does not verify", transfer_id)
         raise SignatureInvalid() from None
     return _Checked(transfer, metadata, payload_sha256, fingerprint)
 
@@ -622,7 +622,7 @@ def receive(
     with _temporary(folder, ".age.part") as (cipher, _cipher_path):
         received = _download(client, transfer_id, cipher, size, progress)
         if not hmac.compare_digest(received, checked.payload_sha256):
-            log.warning("transfer %s: the ciphertext does not match its signed digest", transfer_id)
+            log.info("transfer %s: the ciphertext does not match its signed digest", transfer_id)
             raise SignatureInvalid()
         document = _read_metadata(checked.metadata, keyring)
         if into_folder:

@@ -7,7 +7,8 @@ delete the outbox entry. Running the same send again after an interruption
 finds the entry and resumes the upload where the server left it.
 
 Receive: describe the transfer, check the sender's key against its pin,
-verify the signature over the announced digests, stream the ciphertext to a
+verify the signature over the announced digests, decrypt the (now
+authenticated) metadata to learn the name, stream the ciphertext to a
 temporary file beside the output while hashing it, compare the digest,
 decrypt to a second temporary file, fsync and rename. On any failure both
 temporary files are removed: no partial plaintext is ever left behind.
@@ -619,16 +620,18 @@ def receive(
     checked = _check(state, client.transfer(transfer_id), transfer_id)
     transfer = checked.transfer
     size = int(transfer["payload_size"])
+    # The signature already covers the metadata digest: it is authenticated,
+    # so its name can be checked before a download is spent.
+    document = _read_metadata(checked.metadata, keyring)
+    if into_folder:
+        target = folder / safe_name(document.get("name"))
+        if target.exists():
+            raise ClientError(f"{target} exists; choose another name with -o")
     with _temporary(folder, ".age.part") as (cipher, _cipher_path):
         received = _download(client, transfer_id, cipher, size, progress)
         if not hmac.compare_digest(received, checked.payload_sha256):
             log.info("transfer %s: the ciphertext does not match its signed digest", transfer_id)
             raise SignatureInvalid()
-        document = _read_metadata(checked.metadata, keyring)
-        if into_folder:
-            target = folder / safe_name(document.get("name"))
-            if target.exists():
-                raise ClientError(f"{target} exists; choose another name with -o")
         cipher.seek(0)
         with _temporary(folder, ".part") as (plain, plain_path):
             plain_digest = hashlib.sha256()

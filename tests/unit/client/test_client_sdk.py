@@ -264,3 +264,22 @@ def test_safe_name_reduces_to_the_base_name(name: str, expected: str) -> None:
 def test_safe_name_refuses_unusable_names(name: object) -> None:
     with pytest.raises(ClientError):
         safe_name(name)
+
+
+def test_an_existing_file_in_the_folder_is_refused_before_a_download_is_spent(
+    parties: dict[str, Party], tmp_path: Path
+) -> None:
+    ana, bob = parties["ana"], parties["bob"]
+    source = tmp_path / "report.txt"
+    source.write_bytes(b"new")
+    transfer_id = _send(ana, source, max_downloads=1)
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "report.txt").write_bytes(b"old")
+    with pytest.raises(ClientError, match="exists"):
+        receive(bob.sdk, bob.state, bob.keyring, transfer_id, folder)
+    assert (folder / "report.txt").read_bytes() == b"old"
+    assert sorted(p.name for p in folder.iterdir()) == ["report.txt"]
+    assert ana.sdk.transfer(transfer_id)["download_count"] == 0
+    result = receive(bob.sdk, bob.state, bob.keyring, transfer_id, folder / "report-2.txt")
+    assert result.path.read_bytes() == b"new"

@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
-
-import httpx
 
 from scelle import __version__
 from scelle.errors import ServerError
 
+if TYPE_CHECKING:
+    import httpx
+
 __all__ = ["ScelleClient"]
 
 API = "/api/v1"
-DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+# Seconds: (connect, everything else). httpx is imported when a client is
+# made, not with this module, so that commands that never talk to a server
+# (`scelle encrypt` in a pipe) start quickly.
+DEFAULT_TIMEOUT = (10.0, 60.0)
 
 
 def _error(response: httpx.Response) -> ServerError:
@@ -49,7 +53,7 @@ class ScelleClient:
         token: str | None = None,
         *,
         transport: httpx.BaseTransport | None = None,
-        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         http: httpx.Client | None = None,
     ) -> None:
         """Connect lazily to ``server``; ``transport`` or a ready ``http`` client serve tests.
@@ -60,9 +64,17 @@ class ScelleClient:
         self.server = server.rstrip("/")
         self.token = token
         headers = {"User-Agent": f"scelle/{__version__}"}
-        self._http = http or httpx.Client(
-            base_url=self.server, headers=headers, timeout=timeout, transport=transport
-        )
+        if http is None:
+            import httpx
+
+            connect, other = timeout
+            http = httpx.Client(
+                base_url=self.server,
+                headers=headers,
+                timeout=httpx.Timeout(other, connect=connect),
+                transport=transport,
+            )
+        self._http = http
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -85,6 +97,8 @@ class ScelleClient:
         self, method: str, path: str, *, expect: tuple[int, ...] = (200,), **kwargs: Any
     ) -> httpx.Response:
         """Send one request; raise ServerError unless the status is in ``expect``."""
+        import httpx
+
         headers = {**self.auth_headers(), **kwargs.pop("headers", {})}
         try:
             response = self._http.request(method, path, headers=headers, **kwargs)
@@ -212,6 +226,8 @@ class ScelleClient:
             headers["Range"] = f"bytes={start}-"
             expected = 206
         total = 0
+        import httpx
+
         try:
             with self._http.stream("GET", path, headers=headers) as response:
                 if response.status_code != expected:

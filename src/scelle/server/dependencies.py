@@ -12,7 +12,15 @@ from scelle.accounts.service import Principal, authenticate_token
 from scelle.errors import AuthenticationRequired
 from scelle.server.container import Services
 
-__all__ = ["CurrentUser", "DbSession", "ServicesDep", "current_user", "get_services", "get_session"]
+__all__ = [
+    "CurrentUser",
+    "DbSession",
+    "ServicesDep",
+    "bearer_token",
+    "current_user",
+    "get_services",
+    "get_session",
+]
 
 
 def get_services(request: Request) -> Services:
@@ -32,7 +40,8 @@ def get_session(services: ServicesDep) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def _bearer(request: Request) -> str:
+def bearer_token(request: Request) -> str:
+    """The token of an ``Authorization: Bearer`` header; AuthenticationRequired otherwise."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -42,7 +51,7 @@ def _bearer(request: Request) -> str:
 
 def current_user(request: Request, session: DbSession, services: ServicesDep) -> Principal:
     """The authenticated caller, from a Bearer API token; 401 otherwise."""
-    principal = authenticate_token(session, services, _bearer(request))
+    principal = authenticate_token(session, services, bearer_token(request))
     request.state.actor_id = principal.user.id
     return principal
 

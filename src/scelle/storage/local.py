@@ -107,6 +107,14 @@ class StagedWriter:
         self.position = self._start
 
 
+def _open_staged(path: Path, flags: int) -> int:
+    """Open an existing staged upload; NotFound when it is not there."""
+    try:
+        return os.open(path, flags)
+    except FileNotFoundError:
+        raise NotFound("no such upload") from None
+
+
 def _translate(exc: OSError) -> Exception:
     if exc.errno in _NO_SPACE:
         return InsufficientStorage("the server is out of storage space")
@@ -178,10 +186,7 @@ class LocalBlobStore:
         path = self._staged(upload_id)
         if limit < 0:
             raise InvalidInput("the upload limit must not be negative")
-        try:
-            fd = os.open(path, os.O_WRONLY)
-        except FileNotFoundError:
-            raise NotFound("no such upload") from None
+        fd = _open_staged(path, os.O_WRONLY)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -205,10 +210,7 @@ class LocalBlobStore:
         path = self._staged(upload_id)
         if size < 0:
             raise InvalidInput("a size must not be negative")
-        try:
-            fd = os.open(path, os.O_WRONLY)
-        except FileNotFoundError:
-            raise NotFound("no such upload") from None
+        fd = _open_staged(path, os.O_WRONLY)
         try:
             if os.fstat(fd).st_size > size:
                 os.ftruncate(fd, size)
@@ -230,10 +232,7 @@ class LocalBlobStore:
     def commit(self, upload_id: str, key: str) -> None:
         """fsync, rename into ``blobs/``, fsync both folders: all or nothing."""
         source, target = self._staged(upload_id), self._blob(key)
-        try:
-            fd = os.open(source, os.O_RDONLY)
-        except FileNotFoundError:
-            raise NotFound("no such upload") from None
+        fd = _open_staged(source, os.O_RDONLY)
         try:
             # A blob's age counts from its commit: the worker's orphan grace
             # period then covers the gap between this rename and the caller's

@@ -36,7 +36,6 @@ from starlette.requests import ClientDisconnect
 
 from scelle.accounts.service import Principal, authenticate_token
 from scelle.errors import (
-    AuthenticationRequired,
     BadRequest,
     ChecksumMismatch,
     PreconditionFailed,
@@ -44,7 +43,7 @@ from scelle.errors import (
     UnsupportedMediaType,
 )
 from scelle.server.container import Services
-from scelle.server.dependencies import CurrentUser, DbSession, ServicesDep
+from scelle.server.dependencies import CurrentUser, DbSession, ServicesDep, bearer_token
 from scelle.server.errors import error_response
 from scelle.storage.blob_store import UploadWriter
 from scelle.uploads import service
@@ -179,18 +178,11 @@ def terminate_upload(
     return Response(status_code=204)
 
 
-def _bearer(request: Request) -> str:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise AuthenticationRequired("an API token is required (Authorization: Bearer ...)")
-    return token.strip()
-
-
 async def _short_transaction(
     request: Request, services: Services, work: Callable[[Session, Principal], R]
 ) -> R:
     """Authenticate and run ``work`` in one short transaction, off the event loop."""
-    token = _bearer(request)
+    token = bearer_token(request)
 
     def run() -> R:
         with services.database.transaction() as session:

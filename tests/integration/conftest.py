@@ -138,3 +138,13 @@ def enrolled_home(server: LiveServer, home: Path, email: str, org: str, role: st
         stdin=PASSWORD + "\n",
     )
     server.scelle("keygen", "--passphrase-stdin", home=home, stdin=DEVICE_PASSPHRASE + "\n")
+
+
+def error_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The one ``error: ...`` line a failed command prints (no trace, nothing else)."""
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in result.stderr
+    return lines[0]

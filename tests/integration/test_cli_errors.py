@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tests.integration.conftest import BIN, DEVICE_PASSPHRASE, LiveServer, enrolled_home
+from tests.integration.conftest import BIN, DEVICE_PASSPHRASE, LiveServer, enrolled_home, error_line
 
 pytestmark = pytest.mark.integration
 
@@ -30,15 +30,6 @@ COMMANDS = [
     ["sent"],
     ["receive"],
 ]
-
-
-def _error_line(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode != 0
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in result.stderr
-    return lines[0]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
@@ -69,7 +60,7 @@ def test_failures_without_a_session_or_keys_are_one_line(
         (["identity", "export", "-o", str(tmp_path / "id.txt")], PASS_ENV),
         (["keygen"], {}),
     ):
-        _error_line(live_server.scelle(*args, home=home, env=env, check=False))
+        error_line(live_server.scelle(*args, home=home, env=env, check=False))
     assert not (tmp_path / "id.txt").exists()
 
 
@@ -87,7 +78,7 @@ def test_account_commands_round_trip(live_server: LiveServer, tmp_path: Path) ->
     assert me["key"]["fingerprint"] == own["fingerprint"]
 
     again = live_server.scelle("keygen", home=ana, env=PASS_ENV, check=False)
-    assert "--force" in _error_line(again)
+    assert "--force" in error_line(again)
 
     plain = tmp_path / "r.csv"
     plain.write_text("1;2\n")
@@ -102,7 +93,7 @@ def test_account_commands_round_trip(live_server: LiveServer, tmp_path: Path) ->
     refused = live_server.scelle(
         "receive", transfer_id, "-o", str(existing), home=bob, env=PASS_ENV, check=False
     )
-    assert "--force" in _error_line(refused)
+    assert "--force" in error_line(refused)
     assert existing.read_text() == "keep me"
     got = json.loads(
         live_server.scelle(
@@ -114,4 +105,4 @@ def test_account_commands_round_trip(live_server: LiveServer, tmp_path: Path) ->
 
     live_server.scelle("logout", home=ana)
     after = live_server.scelle("whoami", home=ana, check=False)
-    assert "scelle login" in _error_line(after)
+    assert "scelle login" in error_line(after)

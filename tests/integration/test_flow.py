@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tests.integration.conftest import DEVICE_PASSPHRASE, LiveServer, enrolled_home
+from tests.integration.conftest import DEVICE_PASSPHRASE, LiveServer, enrolled_home, error_line
 
 from scelle.client import Keyring, LocalState, ScelleClient, send
 
@@ -44,15 +44,6 @@ def _send(server: LiveServer, home: Path, path: Path, *args: str) -> dict[str, o
     sent: list[dict[str, object]] = json.loads(out.stdout)
     assert len(sent) == 1
     return sent[0]
-
-
-def _error_line(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode != 0
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in result.stderr
-    return lines[0]
 
 
 def test_send_to_an_org_then_receive_until_the_limit(
@@ -94,7 +85,7 @@ def test_send_to_an_org_then_receive_until_the_limit(
         env=PASS_ENV,
         check=False,
     )
-    assert "expired" in _error_line(third) or "gone" in third.stderr.lower()
+    assert "expired" in error_line(third) or "gone" in third.stderr.lower()
     assert not (tmp_path / "third.csv").exists()
     assert list((live_server.data / "blobs" / "blobs").glob("tr_*")) == []
 
@@ -169,7 +160,7 @@ def test_tampered_ciphertext_or_metadata_is_refused_and_nothing_is_written(
     flipped = live_server.scelle(
         "receive", first, "-o", str(out), home=world["bob"], env=PASS_ENV, check=False
     )
-    assert "signature" in _error_line(flipped) or "signed digest" in flipped.stderr
+    assert "signature" in error_line(flipped) or "signed digest" in flipped.stderr
     assert list(out.iterdir()) == []
 
     # A malicious server edits the (encrypted) metadata of the second transfer.
@@ -183,7 +174,7 @@ def test_tampered_ciphertext_or_metadata_is_refused_and_nothing_is_written(
     edited = live_server.scelle(
         "receive", second, "-o", str(out), home=world["bob"], env=PASS_ENV, check=False
     )
-    assert "signature" in _error_line(edited)
+    assert "signature" in error_line(edited)
     assert list(out.iterdir()) == []
 
 
@@ -199,7 +190,7 @@ def test_a_changed_recipient_key_is_refused_until_trusted(
     refused = live_server.scelle(
         "send", str(plain), "--to", "cpam-75", home=world["ana"], env=PASS_ENV, check=False
     )
-    line = _error_line(refused)
+    line = error_line(refused)
     assert "bob@cpam-75.test" in line
     assert "scelle keys trust" in line
     shown = json.loads(
@@ -247,8 +238,8 @@ def test_another_orgs_transfer_looks_unknown(
         env=PASS_ENV,
         check=False,
     )
-    assert _error_line(foreign) == _error_line(unknown)
-    assert "not found" in _error_line(foreign)
+    assert error_line(foreign) == error_line(unknown)
+    assert "not found" in error_line(foreign)
 
 
 def test_wrong_passphrase_and_missing_login_are_clear_errors(
@@ -257,6 +248,6 @@ def test_wrong_passphrase_and_missing_login_are_clear_errors(
     wrong = live_server.scelle(
         "inbox", home=world["bob"], env={"SCELLE_PASSPHRASE": "nope"}, check=False
     )
-    assert _error_line(wrong) == "error: wrong passphrase for the local keys"
+    assert error_line(wrong) == "error: wrong passphrase for the local keys"
     nobody = live_server.scelle("inbox", home=tmp_path / "fresh", env=PASS_ENV, check=False)
-    assert "error: " in _error_line(nobody)
+    assert "error: " in error_line(nobody)

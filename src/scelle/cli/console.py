@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from types import TracebackType
@@ -10,7 +11,15 @@ from typing import Any, NoReturn, Protocol
 import typer
 from rich.console import Console
 
-__all__ = ["ProgressBar", "emit_json", "fail", "make_progress", "stderr", "stdout"]
+__all__ = [
+    "ProgressBar",
+    "ask_passphrase",
+    "emit_json",
+    "fail",
+    "make_progress",
+    "stderr",
+    "stdout",
+]
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -22,6 +31,16 @@ def fail(message: str, code: int = 1) -> NoReturn:
     sys.stderr.write(f"error: {line}\n")
     sys.stderr.flush()
     raise typer.Exit(code)
+
+
+def ask_passphrase(prompt: str, *, confirm: bool) -> str:
+    """Ask on the terminal (twice when ``confirm``); fail on a mismatch or an empty answer."""
+    first = getpass.getpass(prompt)
+    if confirm and getpass.getpass("Confirm the passphrase: ") != first:
+        fail("the passphrases do not match")
+    if not first:
+        fail("the passphrase is empty")
+    return first
 
 
 def emit_json(data: Any) -> None:

@@ -8,7 +8,6 @@ only on success: a wrong key or a tampered file never leaves partial plaintext.
 from __future__ import annotations
 
 import contextlib
-import getpass
 import os
 import sys
 import tempfile
@@ -18,7 +17,7 @@ from typing import IO
 
 import typer
 
-from scelle.cli.console import fail, make_progress
+from scelle.cli.console import ask_passphrase, fail, make_progress
 from scelle.crypto.age.decrypt import decrypt
 from scelle.crypto.age.encrypt import encrypt
 from scelle.crypto.age.identity import Identity, ScryptIdentity, parse_identity_file
@@ -69,12 +68,7 @@ def _passphrase(*, confirm: bool) -> str:
         return from_env
     if not sys.stdin.isatty():
         fail(f"a passphrase is needed: set {PASSPHRASE_ENV} (no terminal to ask on)")
-    first = getpass.getpass("Passphrase: ")
-    if confirm and getpass.getpass("Confirm passphrase: ") != first:
-        fail("the passphrases do not match")
-    if not first:
-        fail("the passphrase is empty")
-    return first
+    return ask_passphrase("Passphrase: ", confirm=confirm)
 
 
 def _progress_run(

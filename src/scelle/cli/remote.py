@@ -20,7 +20,7 @@ from typing import Any
 
 import typer
 
-from scelle.cli.console import emit_json, fail, make_progress, stderr, stdout
+from scelle.cli.console import ask_passphrase, emit_json, fail, make_progress, stderr, stdout
 from scelle.client import pins
 from scelle.client.api import ScelleClient
 from scelle.client.keyring import Keyring
@@ -90,12 +90,7 @@ def _passphrase(from_stdin: bool, *, confirm: bool = False, required: bool = Tru
         raise LocalStateError(
             f"a passphrase is needed: set {PASSPHRASE_ENV} or use --passphrase-stdin"
         )
-    first = getpass.getpass("Passphrase of the local keys: ")
-    if confirm and getpass.getpass("Confirm the passphrase: ") != first:
-        fail("the passphrases do not match")
-    if not first:
-        fail("the passphrase is empty")
-    return first
+    return ask_passphrase("Passphrase of the local keys: ", confirm=confirm)
 
 
 def _client(server: str | None, *, logged_in: bool = True) -> tuple[ScelleClient, Session]:

@@ -40,7 +40,7 @@ lock=requirements/dev.lock
 stamp=.venv/.installed-$(sha256sum "$lock" pyproject.toml | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
     log "installing Python dependencies from $lock (hash-checked)"
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r "$lock" </dev/null
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r "$lock" </dev/null
     .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e . </dev/null
     rm -f .venv/.installed-*
     touch "$stamp"

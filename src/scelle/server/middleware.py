@@ -19,6 +19,10 @@ SECURITY_HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"cross-origin-resource-policy", b"same-origin"),
 ]
+# The API serves JSON and bytes, never a page: nothing may load, nothing may frame it.
+# The interactive docs page (Swagger UI) is the one exception, it loads its own script.
+API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+CSP_EXEMPT = frozenset({"/api/v1/docs", "/docs/oauth2-redirect"})
 
 
 class AccessAndHeadersMiddleware:
@@ -42,6 +46,8 @@ class AccessAndHeadersMiddleware:
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
                 headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
+                if API_CSP[0] not in present and scope.get("path") not in CSP_EXEMPT:
+                    headers.append(API_CSP)
                 if b"cache-control" not in present:
                     headers.append((b"cache-control", b"no-store"))
                 headers.append((b"x-request-id", request_id.encode()))

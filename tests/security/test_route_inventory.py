@@ -1,0 +1,104 @@
+"""Every route of the app answers 401 without credentials, unless it is on PUBLIC with a reason.
+
+Adding a route without ``CurrentUser`` (or equivalent) fails here until it is
+listed below with its reason, and a PUBLIC entry that no longer exists fails too.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from starlette.routing import Route
+
+from scelle.ids import new_id
+from scelle.server.container import Services
+
+# (method, path template) -> why it is legitimately reachable without a token.
+PUBLIC: dict[tuple[str, str], str] = {
+    ("GET", "/healthz"): "liveness probe, no data",
+    ("GET", "/readyz"): "readiness probe, booleans only",
+    ("GET", "/api/v1/openapi.json"): "the public API description",
+    ("HEAD", "/api/v1/openapi.json"): "the public API description",
+    ("GET", "/api/v1/docs"): "Swagger UI page over the public API description",
+    ("HEAD", "/api/v1/docs"): "Swagger UI page over the public API description",
+    ("GET", "/docs/oauth2-redirect"): "Swagger UI helper page, static",
+    ("HEAD", "/docs/oauth2-redirect"): "Swagger UI helper page, static",
+    ("POST", "/api/v1/enrol"): "authenticated by the one-time enrolment token in the body",
+    ("POST", "/api/v1/auth/token"): "login: password and second factor in the body",
+    ("OPTIONS", "/api/v1/uploads"): "tus discovery (version, extensions, max size)",
+    ("OPTIONS", "/api/v1/uploads/{upload_id}"): "tus discovery (version, extensions, max size)",
+}
+
+_PREFIX_OF_PARAM = {"transfer_id": "tr", "upload_id": "up", "user_id": "usr", "token_id": "tok"}
+_PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
+
+
+def _walk(routes: list[Any], prefix: str, found: set[tuple[str, str]]) -> None:
+    for route in routes:
+        if isinstance(route, Route):
+            for method in route.methods or ():
+                found.add((method, prefix + route.path))
+            continue
+        # An included router (FastAPI keeps the original router and its include prefix).
+        original = getattr(route, "original_router", None)
+        assert original is not None, f"unexpected route kind {type(route).__name__}"
+        _walk(original.routes, prefix + route.include_context.prefix, found)
+
+
+def _inventory(app: FastAPI) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    _walk(list(app.routes), "", found)
+    return found
+
+
+def _concrete(path: str) -> str:
+    return _PARAM.sub(lambda m: new_id(_PREFIX_OF_PARAM.get(m.group(1), "tr")), path)
+
+
+def _app(client: TestClient) -> FastAPI:
+    app = client.app
+    assert isinstance(app, FastAPI)
+    return app
+
+
+def test_every_non_public_route_requires_a_token(client: TestClient, services: Services) -> None:
+    routes = _inventory(_app(client))
+    protected = sorted(routes - PUBLIC.keys())
+    assert len(protected) >= 12  # the inventory really found the API
+    # A realistic tus request shape, so the answer is about credentials, not the protocol.
+    headers = {
+        "Tus-Resumable": "1.0.0",
+        "Content-Type": "application/offset+octet-stream",
+        "Upload-Offset": "0",
+        "Upload-Length": "10",
+    }
+    failures = []
+    for method, template in protected:
+        for auth in (None, "Bearer ", "Bearer tok_" + "a" * 40, "Basic dXNlcjpwYXNz"):
+            sent = dict(headers)
+            if auth is not None:
+                sent["Authorization"] = auth
+            response = client.request(method, _concrete(template), headers=sent, content=b"x")
+            if response.status_code != 401:
+                failures.append((method, template, auth, response.status_code))
+            elif method != "HEAD":
+                assert response.json()["error"]["code"] == "authentication_required"
+                assert response.headers["www-authenticate"] == "Bearer"
+    assert failures == []
+
+
+def test_public_routes_are_not_stale(client: TestClient) -> None:
+    routes = _inventory(_app(client))
+    stale = sorted(set(PUBLIC) - routes)
+    assert stale == [], "PUBLIC lists routes the app no longer has"
+
+
+def test_public_routes_answer_without_a_token(client: TestClient) -> None:
+    for method, template in sorted(PUBLIC):
+        response = client.request(method, _concrete(template))
+        # The body-authenticated ones refuse a missing body (422), never 401 or 5xx.
+        assert response.status_code < 500, (method, template)
+        assert response.status_code != 401, (method, template)

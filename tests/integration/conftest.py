@@ -61,8 +61,10 @@ class LiveServer:
         return result
 
 
-def start_server(data: Path, *, extra_env: dict[str, str] | None = None) -> LiveServer:
-    port = free_port()
+def start_server(
+    data: Path, *, extra_env: dict[str, str] | None = None, port: int | None = None
+) -> LiveServer:
+    port = port or free_port()
     log = data.parent / f"serve-{port}.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCELLE_")}
     env.update(extra_env or {})

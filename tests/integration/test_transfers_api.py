@@ -266,3 +266,37 @@ def test_policy_limits(client: TestClient, services: Services, world: dict[str, 
     assert client.post("/api/v1/transfers", json=base, headers=auth(bob)).status_code == 403
     with services.database.transaction() as session:
         assert session.scalars(select(Transfer)).all() == []
+
+
+def test_a_repeated_creation_returns_the_same_pending_transfer(
+    client: TestClient, services: Services, world: dict[str, Member]
+) -> None:
+    """A retry after a lost answer (same request, same ciphertext digests) creates nothing new."""
+    ana, bob, cat = world["ana"], world["bob"], world["cat"]
+    age_recipients = [X25519Recipient.parse(str(bob.identity.recipient))]
+    payload = encrypt_bytes(b"nir;result\n", age_recipients)
+    metadata = encrypt_bytes(b'{"v":1}', age_recipients)
+    body = {
+        "recipients": [{"user_id": bob.user_id, "key_id": bob.key_id}],
+        "payload_size": len(payload),
+        "payload_sha256": hashlib.sha256(payload).hexdigest(),
+        "metadata": base64.b64encode(metadata).decode(),
+    }
+    first = client.post("/api/v1/transfers", json=body, headers=auth(ana))
+    again = client.post("/api/v1/transfers", json=body, headers=auth(ana))
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    other_recipients = {**body, "recipients": [{"user_id": cat.user_id, "key_id": cat.key_id}]}
+    refused = client.post("/api/v1/transfers", json=other_recipients, headers=auth(ana))
+    assert refused.status_code == 409
+    with services.database.transaction() as session:
+        assert len(session.scalars(select(Transfer)).all()) == 1
+    # A new encryption of the same file is a new transfer.
+    fresh = {
+        **body,
+        "metadata": base64.b64encode(encrypt_bytes(b'{"v":1}', age_recipients)).decode(),
+    }
+    assert (
+        client.post("/api/v1/transfers", json=fresh, headers=auth(ana)).json()["id"]
+        != first.json()["id"]
+    )

@@ -394,6 +394,10 @@ def _resumable_entry(
     if entry is None:
         _discard(folder)
         return None
+    if entry.get("create") and entry.get("recipients") == refs:
+        # The creation was sent but its answer was lost: send the very same
+        # request again; the server answers with the transfer it created.
+        return _create(client, folder, entry)
     if entry.get("transfer_id") and entry.get("recipients") == refs:
         if _still_pending(client, entry):
             return entry
@@ -427,21 +431,32 @@ def _encrypt_and_create(
         "payload_sha256": cipher_sha,
         "metadata": base64.b64encode(metadata).decode("ascii"),
     }
-    try:
-        created = client.create_transfer(body)
-    except ServerError:
-        _discard(folder)
-        raise
+    # Recorded before it is sent: if the answer is lost, the retry sends the
+    # same request and gets the same transfer, never a second one.
     entry = {
-        "transfer_id": created["id"],
-        "expires_at": created["expires_at"],
+        "create": body,
         "recipients": body["recipients"],
         "payload_size": cipher_size,
         "payload_sha256": cipher_sha,
         "metadata_sha256": hashlib.sha256(metadata).hexdigest(),
     }
     _save_entry(folder, entry)
-    log.info("transfer %s created (%d bytes of ciphertext)", created["id"], cipher_size)
+    return _create(client, folder, entry)
+
+
+def _create(client: ScelleClient, folder: Path, entry: dict[str, Any]) -> dict[str, Any]:
+    """Send the recorded creation request; keep the entry if the answer may have been lost."""
+    try:
+        created = client.create_transfer(entry["create"])
+    except ServerError as exc:
+        if exc.http_status == 0 or exc.http_status >= 500:
+            raise  # the server may have created it: the next run asks again
+        _discard(folder)
+        raise
+    entry = {key: value for key, value in entry.items() if key != "create"}
+    entry |= {"transfer_id": created["id"], "expires_at": created["expires_at"]}
+    _save_entry(folder, entry)
+    log.info("transfer %s created (%d bytes of ciphertext)", created["id"], entry["payload_size"])
     return entry
 
 

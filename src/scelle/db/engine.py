@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from scelle.crash_points import crash_point
 from scelle.errors import ServiceUnavailable
 
 __all__ = ["FAILURE_EVENTS", "Database"]
@@ -62,6 +63,7 @@ class Database:
             yield session
             session.add_all(session.info.pop(FAILURE_EVENTS, []))
             session.commit()
+            crash_point("db.committed")
         except OperationalError as exc:
             session.rollback()
             raise ServiceUnavailable("the database is unavailable") from exc

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from scelle import __version__
+from scelle import __version__, crash_points
 from scelle.config import Settings
 from scelle.server.container import Services, build_services
 from scelle.server.errors import install_error_handlers
@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        crash_points.start_counting()
         yield
         services.database.dispose()
 

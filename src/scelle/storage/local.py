@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from scelle import ids
+from scelle.crash_points import crash_point
 from scelle.errors import (
     Conflict,
     InsufficientStorage,
@@ -93,6 +94,7 @@ class StagedWriter:
         except OSError as exc:
             self.abort()
             raise _translate(exc) from None
+        crash_point("staged.fsynced")
         self._release()
         return self.position
 
@@ -246,6 +248,7 @@ class LocalBlobStore:
         os.replace(source, target)
         self._fsync_dir(self._blobs)
         self._fsync_dir(self._staging)
+        crash_point("blob.renamed")
 
     def abort(self, upload_id: str) -> None:
         """Discard a staged upload (idempotent)."""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
+from scelle.crash_points import crash_point
 from scelle.errors import Gone, RangeNotSatisfiable
 from scelle.server.dependencies import CurrentUser, DbSession, ServicesDep
 from scelle.server.errors import error_response
@@ -133,12 +135,18 @@ def download_content(
         else None
     )
     return StreamingResponse(
-        services.blobs.read(grant.blob_key, start, end + 1),
+        _streamed(services.blobs.read(grant.blob_key, start, end + 1)),
         status_code=code,
         media_type="application/octet-stream",
         headers=headers,
         background=background,
     )
+
+
+def _streamed(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    for chunk in chunks:
+        yield chunk
+        crash_point("download.streaming")
 
 
 @router.delete("/{transfer_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -28,6 +28,24 @@ def get(session: Session, transfer_id: str, *, for_update: bool = False) -> Tran
     return session.scalar(stmt)
 
 
+def pending_twin(
+    session: Session, sender_id: str, payload_sha256: bytes, metadata_sha256: bytes
+) -> Transfer | None:
+    """A pending transfer of this sender with exactly these ciphertext digests, if any.
+
+    The metadata ciphertext is encrypted under a fresh random file key, so two
+    creations with the same digests can only be one request sent twice.
+    """
+    return session.scalars(
+        select(Transfer).where(
+            Transfer.sender_id == sender_id,
+            Transfer.status == TransferStatus.PENDING.value,
+            Transfer.payload_sha256 == payload_sha256,
+            Transfer.metadata_sha256 == metadata_sha256,
+        )
+    ).first()
+
+
 def recipients(session: Session, transfer_id: str) -> list[TransferRecipient]:
     return list(
         session.scalars(

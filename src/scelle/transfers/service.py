@@ -83,7 +83,11 @@ def create(
     principal: Principal,
     request: schemas.CreateTransferRequest,
 ) -> Transfer:
-    """Create a pending transfer for recipients encrypted to their current keys."""
+    """Create a pending transfer for recipients encrypted to their current keys.
+
+    Idempotent: the same request sent again (a retry after a lost answer)
+    returns the pending transfer it created instead of a second one.
+    """
     principal.require("send")
     settings = services.settings
     sender_key = keys_repository.current_key(session, principal.user.id)
@@ -129,6 +133,13 @@ def create(
             raise Conflict("a recipient's key changed; resolve the recipients again")
         links.append(TransferRecipient(transfer_id=transfer_id, user_id=user.id, key_id=key.id))
 
+    metadata_sha256 = hashlib.sha256(metadata).digest()
+    payload_sha256 = bytes.fromhex(request.payload_sha256)
+    twin = repository.pending_twin(session, principal.user.id, payload_sha256, metadata_sha256)
+    if twin is not None:
+        if {link.user_id for link in repository.recipients(session, twin.id)} != seen:
+            raise Conflict("this ciphertext was already announced for other recipients")
+        return twin
     now = utcnow()
     transfer = Transfer(
         id=transfer_id,
@@ -136,9 +147,9 @@ def create(
         sender_key_id=sender_key.id,
         status=TransferStatus.PENDING.value,
         payload_size=request.payload_size,
-        payload_sha256=bytes.fromhex(request.payload_sha256),
+        payload_sha256=payload_sha256,
         metadata_ciphertext=metadata,
-        metadata_sha256=hashlib.sha256(metadata).digest(),
+        metadata_sha256=metadata_sha256,
         created_at=now,
         expires_at=now + expires_in,
         max_downloads=request.max_downloads,

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Install everything Scellé needs on a fresh Debian machine, idempotently:
-#   system packages (the reference `age` tool for interop tests, nginx for the
-#   transfer benchmark), the Python virtualenv from the hashed lock file, and
-#   the npm packages the tus interop test runs.
+#   system packages (the reference `age` tool for interop tests, libfaketime
+#   for the clock-jump fault tests, nginx for the transfer benchmark), the
+#   Python virtualenv from the hashed lock file, and the npm packages the tus
+#   interop test runs.
 # Usage: scripts/setup.sh [--runtime-only]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,7 @@ log() { printf '==> %s\n' "$*" >&2; }
 need_apt=()
 if [ "$runtime_only" = 0 ]; then
     command -v age >/dev/null 2>&1 || need_apt+=(age)
+    command -v faketime >/dev/null 2>&1 || need_apt+=(faketime)
     command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx-light)
     command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 fi

@@ -8,6 +8,8 @@ from sqlalchemy import DateTime, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
+from scelle.clock import clock
+
 __all__ = ["Base", "UTCDateTime", "utcnow"]
 
 NAMING = {
@@ -20,8 +22,12 @@ NAMING = {
 
 
 def utcnow() -> datetime:
-    """Now, timezone-aware, in UTC: the only clock the code base reads."""
-    return datetime.now(UTC)
+    """Now, timezone-aware, in UTC: the only clock the code base reads.
+
+    It never runs backwards, even when the host's clock is set back (see
+    ``scelle.clock``), so an expired transfer cannot come back to life.
+    """
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from importlib.resources import files
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -80,6 +81,16 @@ class Database:
         with self.sessions() as session:
             session.add_all(events)
             session.commit()
+
+    def latest_recorded_time(self) -> datetime | None:
+        """The time of the newest audit event: a moment known to be past (see scelle.clock)."""
+        from scelle.db.models import AuditEvent
+
+        with self.sessions() as session:
+            latest: datetime | None = session.scalar(select(func.max(AuditEvent.at)))
+        if latest is not None and latest.tzinfo is None:
+            latest = latest.replace(tzinfo=UTC)
+        return latest
 
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (idempotent)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scelle.audit.service import AuditLog
+from scelle.clock import clock
 from scelle.config import Settings
 from scelle.db.engine import Database
 from scelle.secret_box import SecretBox
@@ -30,6 +31,7 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
     database = Database(settings.sqlalchemy_url)
     if migrate:
         database.migrate()
+        clock.raise_floor(database.latest_recorded_time())
     return Services(
         settings=settings,
         database=database,

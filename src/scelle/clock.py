@@ -26,6 +26,9 @@ from datetime import UTC, datetime, timedelta
 __all__ = ["ServiceClock", "clock"]
 
 log = logging.getLogger("scelle.clock")
+# Wall and monotonic clocks drift apart by microseconds under NTP slewing:
+# only a real step back is worth an operator's attention.
+WARN_AFTER = timedelta(seconds=2)
 
 
 class ServiceClock:
@@ -55,7 +58,7 @@ class ServiceClock:
             if projected is None or wall >= projected:
                 self._anchor = (wall, monotonic)
                 return wall
-            if not self._warned:
+            if not self._warned and projected - wall > WARN_AFTER:
                 self._warned = True
                 log.warning(
                     "the system clock is %.0f s behind the last trusted time; "

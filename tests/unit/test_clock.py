@@ -77,3 +77,13 @@ def test_a_floor_in_the_past_changes_nothing(host: FakeHost, service_clock: Serv
     service_clock.raise_floor(None)
     service_clock.raise_floor((START - timedelta(hours=1)).replace(tzinfo=None))
     assert service_clock.now() == START
+
+
+def test_a_drift_of_microseconds_is_absorbed_without_a_warning(
+    host: FakeHost, service_clock: ServiceClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = service_clock.now()
+    host.wall -= timedelta(microseconds=300)
+    with caplog.at_level(logging.WARNING, logger="scelle.clock"):
+        assert service_clock.now() >= first
+    assert caplog.records == []

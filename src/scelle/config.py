@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     enrolment_expiry: timedelta = timedelta(hours=72)
     token_lifetime: timedelta = timedelta(days=30)
     purge_interval_seconds: float = 60.0
+    # The worker re-reads every stored ciphertext against its digest this often.
+    scrub_interval_seconds: float = 24 * 3600.0
 
     log_level: str = "INFO"
     log_json: bool = False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -17,6 +18,7 @@ from scelle.db.base import utcnow
 from scelle.db.models import Transfer, TransferStatus, Upload
 from scelle.server.container import Services
 from scelle.transfers import service as transfers
+from scelle.transfers.scrub import scrub
 
 __all__ = ["PassReport", "run_forever", "run_once"]
 
@@ -89,9 +91,13 @@ def run_forever(
 ) -> None:
     """Run passes every ``interval`` seconds until ``stop`` is set (or forever)."""
     stop = stop or threading.Event()
+    next_scrub = time.monotonic() + services.settings.scrub_interval_seconds
     while not stop.is_set():
         try:
             run_once(services)
+            if time.monotonic() >= next_scrub:
+                next_scrub = time.monotonic() + services.settings.scrub_interval_seconds
+                scrub(services)
         except Exception as exc:  # noqa: BLE001  (a failed pass is retried at the next interval)
             log.warning("worker pass failed: %s", type(exc).__name__)
         stop.wait(interval)

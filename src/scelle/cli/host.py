@@ -100,7 +100,14 @@ def worker_command(
     once: bool = typer.Option(False, "--once", help="Run one pass and exit."),
     interval: float | None = typer.Option(None, "--interval", help="Seconds between passes."),
     json_out: bool = typer.Option(
-        False, "--json", help="Print the pass report as JSON (with --once)."
+        False, "--json", help="Print the pass report as JSON (with --once or --scrub)."
+    ),
+    scrub_now: bool = typer.Option(
+        False,
+        "--scrub",
+        help="Re-read every stored ciphertext against its signed digest, report, and exit "
+        "(non-zero when one is damaged). The worker also scrubs every "
+        "SCELLE_SCRUB_INTERVAL_SECONDS (default one day).",
     ),
 ) -> None:
     """Purge expired and used-up transfers and reap orphans, now (--once) or every interval."""
@@ -111,6 +118,9 @@ def worker_command(
     setup_logging(
         level=services.settings.log_level, json_lines=services.settings.log_json, log_dir=None
     )
+    if scrub_now:
+        _scrub(services, json_out=json_out)
+        return
     if once:
         report = run_once(services)
         if json_out:
@@ -128,6 +138,21 @@ def worker_command(
             )
         return
     run_forever(services, interval=interval or services.settings.purge_interval_seconds)
+
+
+def _scrub(services: Services, *, json_out: bool) -> None:
+    from scelle.transfers.scrub import scrub
+
+    report = scrub(services)
+    if json_out:
+        emit_json(
+            {"checked": report.checked, "bytes_read": report.bytes_read, "corrupt": report.corrupt}
+        )
+    else:
+        stdout.print(f"scrubbed {report.checked} ciphertext(s), {report.bytes_read} bytes")
+    if report.corrupt:
+        listed = ", ".join(f"{tid} ({why})" for tid, why in sorted(report.corrupt.items()))
+        fail(f"{len(report.corrupt)} stored ciphertext(s) damaged: {listed}")
 
 
 @admin_app.command("create-org")

@@ -129,3 +129,13 @@ def due_for_purge(
 
 def upload_for(session: Session, transfer_id: str) -> Upload | None:
     return session.scalar(select(Upload).where(Upload.transfer_id == transfer_id))
+
+
+def available_blobs(session: Session) -> list[tuple[str, str, int, bytes]]:
+    """(transfer id, blob key, size, SHA-256) of every available transfer, for the scrub."""
+    rows = session.execute(
+        select(Transfer.id, Transfer.blob_key, Transfer.payload_size, Transfer.payload_sha256)
+        .where(Transfer.status == TransferStatus.AVAILABLE.value, Transfer.blob_key.is_not(None))
+        .order_by(Transfer.id)
+    ).all()
+    return [(row[0], str(row[1]), row[2], row[3]) for row in rows]

@@ -174,6 +174,14 @@ def _check_hash(value: bytes, what: str) -> None:
         raise InvalidProofError(f"{what} is not a {HASH_SIZE}-byte hash")
 
 
+def _shift_to_right_child(fn: int, sn: int) -> tuple[int, int]:
+    """Right-shift both until ``fn`` is odd or 0 (the RFC 9162 verification step)."""
+    while not fn & 1 and fn != 0:
+        fn >>= 1
+        sn >>= 1
+    return fn, sn
+
+
 def verify_inclusion(
     leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
 ) -> None:
@@ -194,9 +202,7 @@ def verify_inclusion(
         if fn & 1 or fn == sn:
             r = node_hash(p, r)
             if not fn & 1:
-                while not fn & 1 and fn != 0:
-                    fn >>= 1
-                    sn >>= 1
+                fn, sn = _shift_to_right_child(fn, sn)
         else:
             r = node_hash(r, p)
         fn >>= 1
@@ -258,9 +264,7 @@ def verify_consistency(
             fr = node_hash(c, fr)
             sr = node_hash(c, sr)
             if not fn & 1:
-                while not fn & 1 and fn != 0:
-                    fn >>= 1
-                    sn >>= 1
+                fn, sn = _shift_to_right_child(fn, sn)
         else:
             sr = node_hash(sr, c)
         fn >>= 1

@@ -1,30 +1,54 @@
-"""Appending audit events.
+"""Appending audit events to the Merkle log, and reading roots and proofs.
 
 Events carry ids, sizes, digests and counts: never a name, an e-mail, a file
 name, a secret or health data. Tags follow ``source:subject:action``.
+
+Every event becomes one leaf of an RFC 9162 Merkle tree, in the caller's
+transaction: ``seq`` is the new tree size (leaf index ``seq - 1``), assigned
+under the lock that a row-locking ``UPDATE`` of ``audit_tree_state`` takes,
+so appends are serialised across processes and ``seq`` has no gaps (a rolled
+back append takes its leaf with it). Each append writes the leaf hash and the
+perfect subtrees it completes (amortised two rows) after reading at most
+log2(n) frontier hashes; roots and proofs of any size read O(log n) nodes.
 """
 
 from __future__ import annotations
 
-import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from scelle.audit import repository
+from scelle.audit.entry import canonical_json, entry_bytes
+from scelle.crypto.merkle import (
+    EMPTY_ROOT,
+    TreeBuilder,
+    consistency_ranges,
+    frontier_nodes,
+    inclusion_ranges,
+    leaf_hash,
+    range_hash,
+    range_nodes,
+)
 from scelle.db.base import utcnow
 from scelle.db.engine import FAILURE_EVENTS
 from scelle.db.models import AuditEvent
+from scelle.errors import InvalidInput, NotFound
 
-__all__ = ["AuditLog", "canonical_json"]
+__all__ = [
+    "AuditLog",
+    "InclusionProof",
+    "canonical_json",
+    "consistency_proof",
+    "entry_of",
+    "inclusion_proof",
+    "root",
+]
 
 _TAG = re.compile(r"\A[a-z0-9_-]+(:[a-z0-9_-]+){1,3}\Z")
 _SAFE_VALUE = (str, int, float, bool, type(None))
-
-
-def canonical_json(data: dict[str, Any]) -> str:
-    """Sorted keys, no spaces, UTF-8: the same event always serialises to the same bytes."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 class AuditLog:
@@ -40,10 +64,12 @@ class AuditLog:
         object_id: str | None = None,
         **data: Any,
     ) -> AuditEvent:
-        """Append one event. Raises ValueError for a malformed tag or a non-scalar value."""
+        """Append one event (a new leaf); its ``seq`` is set on return.
+
+        Raises ValueError for a malformed tag or a non-scalar value.
+        """
         event = _event(tag, actor_id, org_id, object_id, data)
-        session.add(event)
-        session.flush()
+        append(session, event)
         return event
 
     def record_failure(
@@ -56,9 +82,13 @@ class AuditLog:
         object_id: str | None = None,
         **data: Any,
     ) -> None:
-        """Record an event that must be kept even though the request fails and rolls back."""
+        """Record an event that must be kept even though the request fails and rolls back.
+
+        It is appended when the transaction ends: in it if it commits, in a
+        transaction of its own after the rollback otherwise.
+        """
         event = _event(tag, actor_id, org_id, object_id, data)
-        session.info.setdefault(FAILURE_EVENTS, []).append(event)
+        session.info.setdefault(FAILURE_EVENTS, []).append(lambda s: append(s, event))
 
 
 def _event(
@@ -77,3 +107,91 @@ def _event(
         at=utcnow(),
         data=canonical_json(data),
     )
+
+
+def entry_of(event: Any) -> bytes:
+    """The canonical entry bytes of an event (an ``AuditEvent`` or a row with its columns)."""
+    return entry_bytes(
+        seq=event.seq,
+        at=event.at,
+        tag=event.tag,
+        actor_id=event.actor_id,
+        org_id=event.org_id,
+        object_id=event.object_id,
+        data=event.data,
+    )
+
+
+def append(session: Session, event: AuditEvent) -> None:
+    """Make ``event`` the next leaf: lock and grow the tree, store its new nodes, add it."""
+    size = repository.advance_size(session)
+    index = size - 1
+    event.seq = size
+    event.at = utcnow()  # taken under the lock, so times follow the order of the leaves
+    keys = frontier_nodes(index)
+    found = repository.nodes(session, keys)
+    try:
+        frontier = [found[key] for key in keys]
+    except KeyError:
+        raise RuntimeError("the audit tree is missing a frontier node") from None
+    builder = TreeBuilder(index, frontier)
+    repository.insert_nodes(session, builder.append(leaf_hash(entry_of(event))))
+    session.add(event)
+    session.flush()
+
+
+def _check_size(session: Session, size: int) -> None:
+    current = repository.tree_size(session)
+    if not 0 <= size <= current:
+        raise InvalidInput(f"the tree size must be between 0 and {current}")
+
+
+def _resolve(session: Session, ranges: list[tuple[int, int]]) -> list[bytes]:
+    wanted = [node for start, end in ranges for node in range_nodes(start, end)]
+    found = repository.nodes(session, wanted)
+    return [range_hash(start, end, found) for start, end in ranges]
+
+
+def root(session: Session, size: int) -> bytes:
+    """The root hash of the first ``size`` leaves. Raises InvalidInput past the tree."""
+    _check_size(session, size)
+    if size == 0:
+        return EMPTY_ROOT
+    return _resolve(session, [(0, size)])[0]
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    """Leaf ``index`` (the event of ``seq = index + 1``) in the tree of ``tree_size``."""
+
+    index: int
+    tree_size: int
+    entry: bytes
+    leaf_hash: bytes
+    path: list[bytes]
+
+
+def inclusion_proof(session: Session, index: int, size: int) -> InclusionProof:
+    """The entry of leaf ``index`` and its inclusion proof in the tree of ``size``.
+
+    Raises InvalidInput when the size is past the tree or the leaf is not in it.
+    """
+    _check_size(session, size)
+    if not 0 <= index < size:
+        raise InvalidInput(f"leaf {index} is not in a tree of size {size}")
+    event = repository.event_by_seq(session, index + 1)
+    if event is None:
+        raise NotFound("no such audit event")
+    entry = entry_of(event)
+    path = _resolve(session, inclusion_ranges(index, size))
+    return InclusionProof(
+        index=index, tree_size=size, entry=entry, leaf_hash=leaf_hash(entry), path=path
+    )
+
+
+def consistency_proof(session: Session, old_size: int, new_size: int) -> list[bytes]:
+    """The consistency proof from ``old_size`` to ``new_size``. Raises InvalidInput."""
+    _check_size(session, new_size)
+    if not 0 <= old_size <= new_size:
+        raise InvalidInput("the old size must be between 0 and the new size")
+    return _resolve(session, consistency_ranges(old_size, new_size))

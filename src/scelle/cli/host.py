@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from scelle.cli.console import emit_json, fail, stdout
+from scelle.cli.console import emit_json, fail, stderr, stdout
 
 if TYPE_CHECKING:
     from scelle.server.container import Services
@@ -103,7 +103,11 @@ def worker_command(
         False, "--json", help="Print the pass report as JSON (with --once)."
     ),
 ) -> None:
-    """Purge expired and used-up transfers and reap orphans, now (--once) or every interval."""
+    """Purge expired and used-up transfers, reap orphans, sign audit checkpoints.
+
+    Runs one pass (--once) or a pass every interval. A checkpoint is signed
+    when the audit tree grew and SCELLE_CHECKPOINT_INTERVAL_SECONDS passed.
+    """
     from scelle.server.logs import setup_logging
     from scelle.worker import run_forever, run_once
 
@@ -119,6 +123,8 @@ def worker_command(
                     "purged": report.purged,
                     "orphan_blobs": report.orphan_blobs,
                     "orphan_staging": report.orphan_staging,
+                    "checkpoint": report.checkpoint,
+                    "errors": report.errors,
                 }
             )
         else:
@@ -126,6 +132,10 @@ def worker_command(
                 f"purged {report.purged} transfer(s); reaped {report.orphan_blobs} orphan blob(s)"
                 f" and {report.orphan_staging} staged upload(s)"
             )
+            if report.checkpoint is not None:
+                stdout.print(f"signed the audit checkpoint of tree size {report.checkpoint}")
+            for code in report.errors:
+                stderr.print(f"warning: {code}")
         return
     run_forever(services, interval=interval or services.settings.purge_interval_seconds)
 

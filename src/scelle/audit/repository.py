@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from scelle.crypto.merkle import Node
@@ -21,6 +21,7 @@ __all__ = [
     "events_for_object",
     "insert_nodes",
     "latest_checkpoint",
+    "latest_seq",
     "leaf_hashes",
     "nodes",
     "tree_size",
@@ -121,6 +122,17 @@ def events_for_object(session: Session, object_id: str) -> list[AuditEvent]:
     return list(
         session.scalars(
             select(AuditEvent).where(AuditEvent.object_id == object_id).order_by(AuditEvent.seq)
+        )
+    )
+
+
+def latest_seq(session: Session, *, tag: str, object_id: str, actor_id: str | None) -> int | None:
+    """The newest ``seq`` of an event with this tag, object and actor."""
+    return session.scalar(
+        select(func.max(AuditEvent.seq)).where(
+            AuditEvent.tag == tag,
+            AuditEvent.object_id == object_id,
+            AuditEvent.actor_id == actor_id,
         )
     )
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from scelle import ids
 from scelle.audit import repository
 from scelle.audit.entry import canonical_json, entry_bytes
 from scelle.crypto.merkle import (
@@ -34,8 +35,12 @@ from scelle.crypto.merkle import (
 )
 from scelle.db.base import utcnow
 from scelle.db.engine import FAILURE_EVENTS
-from scelle.db.models import AuditEvent
-from scelle.errors import InvalidInput, NotFound
+from scelle.db.models import AuditCheckpoint, AuditEvent
+from scelle.errors import Conflict, InvalidInput, NotFound
+from scelle.transfers import repository as transfers_repository
+
+if TYPE_CHECKING:
+    from scelle.accounts.service import Principal
 
 __all__ = [
     "AuditLog",
@@ -44,7 +49,11 @@ __all__ = [
     "consistency_proof",
     "entry_of",
     "inclusion_proof",
+    "latest_leaf",
+    "may_read",
+    "readable_proof",
     "root",
+    "transfer_events",
 ]
 
 _TAG = re.compile(r"\A[a-z0-9_-]+(:[a-z0-9_-]+){1,3}\Z")
@@ -195,3 +204,59 @@ def consistency_proof(session: Session, old_size: int, new_size: int) -> list[by
     if not 0 <= old_size <= new_size:
         raise InvalidInput("the old size must be between 0 and the new size")
     return _resolve(session, consistency_ranges(old_size, new_size))
+
+
+def may_read(session: Session, principal: Principal, event: AuditEvent) -> bool:
+    """Whether ``principal`` may see ``event``: docs/protocol.md ("Who reads the audit log").
+
+    Its actor; the sender and recipients of the transfer it is about; an
+    admin of the organisation it belongs to.
+    """
+    user = principal.user
+    if event.actor_id == user.id:
+        return True
+    if "admin" in principal.scopes and event.org_id == user.org_id:
+        return True
+    if event.object_id and ids.is_valid(event.object_id, "tr"):
+        transfer = transfers_repository.get(session, event.object_id)
+        if transfer is not None and (
+            transfer.sender_id == user.id
+            or transfers_repository.recipient_link(session, transfer.id, user.id) is not None
+        ):
+            return True
+    return False
+
+
+def readable_proof(
+    session: Session, principal: Principal, index: int, size: int | None
+) -> tuple[InclusionProof, AuditCheckpoint | None]:
+    """The inclusion proof of a leaf the caller may read, with the checkpoint of its size.
+
+    Without ``size``, the proof is against the latest checkpoint. Raises
+    NotFound (no such leaf, or one the caller may not read: the same answer),
+    Conflict when no checkpoint covers the leaf yet, InvalidInput for a size
+    past the tree.
+    """
+    event = repository.event_by_seq(session, index + 1) if index >= 0 else None
+    if event is None or not may_read(session, principal, event):
+        raise NotFound("no such audit event")
+    checkpoint = None
+    if size is None:
+        checkpoint = repository.latest_checkpoint(session)
+        if checkpoint is None or checkpoint.tree_size <= index:
+            raise Conflict("no checkpoint covers this event yet; ask again after the next one")
+        size = checkpoint.tree_size
+    else:
+        checkpoint = repository.checkpoint_by_size(session, size)
+    return inclusion_proof(session, index, size), checkpoint
+
+
+def transfer_events(session: Session, transfer_id: str) -> list[AuditEvent]:
+    """The life of one transfer: every event about it, in order (the caller checks access)."""
+    return repository.events_for_object(session, transfer_id)
+
+
+def latest_leaf(session: Session, *, tag: str, object_id: str, actor_id: str | None) -> int | None:
+    """The leaf index of the newest event with this tag, object and actor (a receipt's leaf)."""
+    seq = repository.latest_seq(session, tag=tag, object_id=object_id, actor_id=actor_id)
+    return None if seq is None else seq - 1

@@ -20,11 +20,13 @@ from typing import Any
 __all__ = ["canonical_json", "entry_bytes", "format_time", "parse_entry"]
 
 ENTRY_FIELDS = ("actor_id", "at", "data", "object_id", "org_id", "seq", "tag")
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_DECODER = json.JSONDecoder()
 
 
 def canonical_json(data: dict[str, Any]) -> str:
     """Sorted keys, no spaces, UTF-8: the same event always serialises to the same bytes."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(data)
 
 
 def format_time(moment: datetime) -> str:
@@ -58,15 +60,16 @@ def entry_bytes(
     ).encode()
 
 
-def parse_entry(raw: bytes) -> dict[str, Any]:
+def parse_entry(raw: bytes | str) -> dict[str, Any]:
     """Parse an entry and check it is canonical; raises ValueError with the reason."""
     try:
-        value = json.loads(raw)
+        text = raw.decode() if isinstance(raw, bytes) else raw
+        value = _DECODER.decode(text)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise ValueError("not JSON") from None
     if not isinstance(value, dict) or tuple(sorted(value)) != ENTRY_FIELDS:
         raise ValueError("not an audit entry (wrong fields)")
-    if canonical_json(value).encode() != raw:
+    if _ENCODER.encode(value) != text:
         raise ValueError("not in canonical form")
     if not isinstance(value["seq"], int) or not isinstance(value["data"], dict):
         raise ValueError("seq must be an integer and data an object")

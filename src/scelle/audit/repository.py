@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from scelle.crypto.merkle import Node
@@ -24,21 +24,31 @@ __all__ = [
     "latest_seq",
     "leaf_hashes",
     "nodes",
+    "set_frontier",
     "tree_size",
 ]
 
 STATE_ID = 1
 
 
-def advance_size(session: Session) -> int:
-    """Grow the tree by one leaf and return the new size (locks the state row until commit)."""
-    size = session.execute(
-        update(AuditTreeState)
-        .where(AuditTreeState.id == STATE_ID)
-        .values(size=AuditTreeState.size + 1)
-        .returning(AuditTreeState.size)
-    ).scalar_one()
-    return int(size)
+_ADVANCE = text("UPDATE audit_tree_state SET size = size + 1 WHERE id = 1 RETURNING size, frontier")
+_SET_FRONTIER = text("UPDATE audit_tree_state SET frontier = :frontier WHERE id = 1")
+_INSERT_NODE = text('INSERT INTO audit_tree_nodes (level, "index", hash) VALUES (:l, :i, :h)')
+
+
+def advance_size(session: Session) -> tuple[int, bytes]:
+    """Grow the tree by one leaf: the new size and the frontier before it.
+
+    The row stays locked until the transaction ends (appends are serialised).
+    The frontier is the concatenated hashes of the perfect subtrees of the old
+    size (``merkle.frontier_nodes``), kept so an append reads one row.
+    """
+    size, frontier = session.execute(_ADVANCE).one()
+    return int(size), bytes(frontier)
+
+
+def set_frontier(session: Session, frontier: bytes) -> None:
+    session.execute(_SET_FRONTIER, {"frontier": frontier})
 
 
 def tree_size(session: Session) -> int:
@@ -48,29 +58,36 @@ def tree_size(session: Session) -> int:
 
 
 def nodes(session: Session, wanted: Iterable[Node]) -> dict[Node, bytes]:
-    """The stored hashes of the perfect subtrees ``wanted`` (one query)."""
+    """The stored hashes of the perfect subtrees ``wanted`` (one indexed query).
+
+    ``(level = ? AND index = ?) OR ...``: both SQLite (multi-index OR) and
+    PostgreSQL answer each term from the primary key, where a row-value IN
+    list makes SQLite scan the table. Plain SQL text: an append or a proof
+    must not pay for building an expression tree each time.
+    """
     keys = sorted(set(wanted))
     if not keys:
         return {}
     found: dict[Node, bytes] = {}
-    # Chunked: a tuple IN list of a few hundred pairs at most per query.
     for start in range(0, len(keys), 200):
         chunk = keys[start : start + 200]
-        rows = session.execute(
-            select(AuditTreeNode.level, AuditTreeNode.index, AuditTreeNode.hash).where(
-                tuple_(AuditTreeNode.level, AuditTreeNode.index).in_(chunk)
-            )
-        )
-        for level, index, value in rows:
-            found[(level, index)] = value
+        params: dict[str, int] = {}
+        terms = []
+        for n, (level, index) in enumerate(chunk):
+            terms.append(f'(level = :l{n} AND "index" = :i{n})')
+            params[f"l{n}"] = level
+            params[f"i{n}"] = index
+        # Only bound parameters in the terms: their text is ours, never input.
+        query = 'SELECT level, "index", hash FROM audit_tree_nodes WHERE ' + " OR ".join(terms)  # noqa: S608
+        for level, index, value in session.execute(text(query), params):
+            found[(int(level), int(index))] = bytes(value)
     return found
 
 
 def insert_nodes(session: Session, rows: Sequence[tuple[int, int, bytes]]) -> None:
     """Store completed perfect subtrees (a node is written once: a duplicate raises)."""
     session.execute(
-        insert(AuditTreeNode),
-        [{"level": level, "index": index, "hash": value} for level, index, value in rows],
+        _INSERT_NODE, [{"l": level, "i": index, "h": value} for level, index, value in rows]
     )
 
 

@@ -7,9 +7,11 @@ Every event becomes one leaf of an RFC 9162 Merkle tree, in the caller's
 transaction: ``seq`` is the new tree size (leaf index ``seq - 1``), assigned
 under the lock that a row-locking ``UPDATE`` of ``audit_tree_state`` takes,
 so appends are serialised across processes and ``seq`` has no gaps (a rolled
-back append takes its leaf with it). Each append writes the leaf hash and the
-perfect subtrees it completes (amortised two rows) after reading at most
-log2(n) frontier hashes; roots and proofs of any size read O(log n) nodes.
+back append takes its leaf with it). That same row holds the frontier (the
+at most log2(n) perfect subtrees of the current size), so an append reads one
+row, then writes the leaf hash and the perfect subtrees it completes
+(amortised two rows) and the new frontier; roots and proofs of any size read
+O(log n) nodes.
 """
 
 from __future__ import annotations
@@ -25,9 +27,9 @@ from scelle.audit import repository
 from scelle.audit.entry import canonical_json, entry_bytes
 from scelle.crypto.merkle import (
     EMPTY_ROOT,
+    HASH_SIZE,
     TreeBuilder,
     consistency_ranges,
-    frontier_nodes,
     inclusion_ranges,
     leaf_hash,
     range_hash,
@@ -36,7 +38,7 @@ from scelle.crypto.merkle import (
 from scelle.db.base import utcnow
 from scelle.db.engine import FAILURE_EVENTS
 from scelle.db.models import AuditCheckpoint, AuditEvent
-from scelle.errors import Conflict, InvalidInput, NotFound
+from scelle.errors import AuditLogInconsistent, Conflict, InvalidInput, NotFound
 from scelle.transfers import repository as transfers_repository
 
 if TYPE_CHECKING:
@@ -133,18 +135,17 @@ def entry_of(event: Any) -> bytes:
 
 def append(session: Session, event: AuditEvent) -> None:
     """Make ``event`` the next leaf: lock and grow the tree, store its new nodes, add it."""
-    size = repository.advance_size(session)
+    size, packed = repository.advance_size(session)
     index = size - 1
     event.seq = size
     event.at = utcnow()  # taken under the lock, so times follow the order of the leaves
-    keys = frontier_nodes(index)
-    found = repository.nodes(session, keys)
+    frontier = [packed[i : i + HASH_SIZE] for i in range(0, len(packed), HASH_SIZE)]
     try:
-        frontier = [found[key] for key in keys]
-    except KeyError:
-        raise RuntimeError("the audit tree is missing a frontier node") from None
-    builder = TreeBuilder(index, frontier)
+        builder = TreeBuilder(index, frontier)
+    except ValueError:
+        raise AuditLogInconsistent("the audit tree state is damaged") from None
     repository.insert_nodes(session, builder.append(leaf_hash(entry_of(event))))
+    repository.set_frontier(session, b"".join(builder.frontier))
     session.add(event)
     session.flush()
 

@@ -319,6 +319,11 @@ class TreeBuilder:
             index += 1
         self.size = index
 
+    @property
+    def frontier(self) -> list[bytes]:
+        """The hashes of ``frontier_nodes(size)``, left to right (to resume the tree later)."""
+        return list(self._frontier)
+
     def root(self) -> bytes:
         """The root hash of the tree as it stands (``EMPTY_ROOT`` when empty)."""
         if not self._frontier:

@@ -27,6 +27,7 @@ def upgrade() -> None:
         "audit_tree_state",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("frontier", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_tree_state")),
     )
     op.create_table(
@@ -89,9 +90,12 @@ def _backfill() -> None:
     if pending:
         bind.execute(sa.insert(nodes), pending)
     state = sa.table(
-        "audit_tree_state", sa.column("id", sa.Integer), sa.column("size", sa.BigInteger)
+        "audit_tree_state",
+        sa.column("id", sa.Integer),
+        sa.column("size", sa.BigInteger),
+        sa.column("frontier", sa.LargeBinary),
     )
-    bind.execute(sa.insert(state).values(id=1, size=len(rows)))
+    bind.execute(sa.insert(state).values(id=1, size=len(rows), frontier=b"".join(builder.frontier)))
 
 
 def downgrade() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from scelle.audit import repository, schemas, service
 from scelle.errors import NotFound
@@ -47,10 +47,10 @@ def latest_checkpoint(session: DbSession) -> schemas.CheckpointOut:
 
 @router.get("/checkpoints/{tree_size}", response_model=schemas.CheckpointOut)
 def checkpoint_of_size(
-    tree_size: int, principal: CurrentUser, session: DbSession
+    tree_size: Annotated[int, Path(ge=0, le=2**62)], principal: CurrentUser, session: DbSession
 ) -> schemas.CheckpointOut:
     """The signed checkpoint of one tree size, if one was signed at that size."""
-    row = repository.checkpoint_by_size(session, tree_size) if tree_size >= 0 else None
+    row = repository.checkpoint_by_size(session, tree_size)
     if row is None:
         raise NotFound("no checkpoint of that size")
     return schemas.CheckpointOut(

@@ -218,6 +218,7 @@ def bench_proofs(folder: Path, sqlite_sizes: list[int], memory_sizes: list[int])
         inclusions = partial(_inclusions, resolve, indices, size, full_root)
         consistencies = partial(_consistencies, resolve, old_roots, size, full_root)
 
+        _inclusions(resolve, indices[:50], size, full_root)  # warm-up (statement caches)
         t_inc = timed(inclusions) / len(indices) * 1e6
         t_con = timed(consistencies) / len(old_roots) * 1e6
         base.setdefault(kind, t_inc)

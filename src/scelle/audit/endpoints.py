@@ -13,7 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from scelle.audit import repository, schemas, service
+from scelle.audit import schemas, service
 from scelle.errors import NotFound
 from scelle.server.dependencies import CurrentUser, DbSession, ServicesDep
 from scelle.transfers import service as transfers_service
@@ -37,7 +37,7 @@ def log_key(services: ServicesDep) -> schemas.LogKeyOut:
 @router.get("/checkpoint", response_model=schemas.CheckpointOut)
 def latest_checkpoint(session: DbSession) -> schemas.CheckpointOut:
     """The newest signed checkpoint (public); 404 before the first one."""
-    row = repository.latest_checkpoint(session)
+    row = service.latest_checkpoint(session)
     if row is None:
         raise NotFound("no checkpoint has been signed yet")
     return schemas.CheckpointOut(
@@ -50,7 +50,7 @@ def checkpoint_of_size(
     tree_size: Annotated[int, Path(ge=0, le=2**62)], principal: CurrentUser, session: DbSession
 ) -> schemas.CheckpointOut:
     """The signed checkpoint of one tree size, if one was signed at that size."""
-    row = repository.checkpoint_by_size(session, tree_size)
+    row = service.checkpoint_of_size(session, tree_size)
     if row is None:
         raise NotFound("no checkpoint of that size")
     return schemas.CheckpointOut(

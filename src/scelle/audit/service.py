@@ -48,9 +48,11 @@ __all__ = [
     "AuditLog",
     "InclusionProof",
     "canonical_json",
+    "checkpoint_of_size",
     "consistency_proof",
     "entry_of",
     "inclusion_proof",
+    "latest_checkpoint",
     "latest_leaf",
     "may_read",
     "readable_proof",
@@ -261,3 +263,13 @@ def latest_leaf(session: Session, *, tag: str, object_id: str, actor_id: str | N
     """The leaf index of the newest event with this tag, object and actor (a receipt's leaf)."""
     seq = repository.latest_seq(session, tag=tag, object_id=object_id, actor_id=actor_id)
     return None if seq is None else seq - 1
+
+
+def latest_checkpoint(session: Session) -> AuditCheckpoint | None:
+    """The newest signed checkpoint, if any."""
+    return repository.latest_checkpoint(session)
+
+
+def checkpoint_of_size(session: Session, size: int) -> AuditCheckpoint | None:
+    """The checkpoint signed at tree size ``size``, if one was."""
+    return repository.checkpoint_by_size(session, size)

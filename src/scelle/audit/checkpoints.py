@@ -21,6 +21,7 @@ from __future__ import annotations
 import hmac
 import logging
 import os
+from itertools import islice
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
@@ -68,7 +69,7 @@ def open_checkpoint(row: AuditCheckpoint, verifier: NoteVerifier) -> Checkpoint:
 def _check_new_leaves(session: Session, start: int, end: int) -> None:
     """The events of leaves [start, end) hash to the stored leaf hashes."""
     stored = repository.leaf_hashes(session, start, end)
-    events = list(repository.events(session, start=start + 1, batch=5000))[: end - start]
+    events = list(islice(repository.events(session, start=start + 1, batch=5000), end - start))
     if len(stored) != end - start or len(events) != end - start:
         raise AuditLogInconsistent(f"audit leaves {start}..{end - 1} are missing")
     for offset, (event, value) in enumerate(zip(events, stored, strict=True)):

@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     audit_log_name: str | None = Field(default=None, description="checkpoint origin")
     checkpoint_interval_seconds: float = 300.0
     witness_dir: Path | None = None
+    # An S3-compatible bucket the operator controls, where every checkpoint is
+    # also written (<prefix><size>.checkpoint and <prefix>latest.checkpoint).
+    witness_s3_bucket: str | None = None
+    witness_s3_endpoint: str | None = None
+    witness_s3_access_key: str | None = None
+    witness_s3_secret_key: SecretStr | None = None
+    witness_s3_region: str = "us-east-1"
+    witness_s3_prefix: str = ""
 
     log_level: str = "INFO"
     log_json: bool = False

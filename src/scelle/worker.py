@@ -47,7 +47,7 @@ def run_once(services: Services) -> PassReport:
         report.purged += 1
     report.orphan_blobs, report.orphan_staging = _reap_orphans(services)
     try:
-        report.checkpoint = sign_checkpoint_if_due(services)
+        report.checkpoint = sign_checkpoint_if_due(services, errors=report.errors)
     except AuditLogInconsistent as exc:
         # Purging goes on; the refusal is loud and repeated at every pass.
         log.error("audit checkpoint refused: %s", exc.message)
@@ -62,13 +62,16 @@ def run_once(services: Services) -> PassReport:
     return report
 
 
-def sign_checkpoint_if_due(services: Services, *, force: bool = False) -> int | None:
+def sign_checkpoint_if_due(
+    services: Services, *, force: bool = False, errors: list[str] | None = None
+) -> int | None:
     """Sign a checkpoint when the tree grew and the interval passed since the last one.
 
-    The new checkpoint is also written to the witness folder when one is
-    configured. Returns the signed tree size, or None. Raises
-    AuditLogInconsistent (nothing signed) when the tree does not extend the
-    last checkpoint.
+    The new checkpoint is also written to the witness folder and the witness
+    bucket when configured; a witness that cannot be written is logged and
+    named in ``errors`` (the checkpoint stays signed). Returns the signed tree
+    size, or None. Raises AuditLogInconsistent (nothing signed) when the tree
+    does not extend the last checkpoint.
     """
     settings = services.settings
     with services.database.transaction() as session:
@@ -80,7 +83,19 @@ def sign_checkpoint_if_due(services: Services, *, force: bool = False) -> int | 
     if row is None:
         return None
     if settings.witness_dir is not None:
-        checkpoints.write_witness_copy(settings.witness_dir, row)
+        try:
+            checkpoints.write_witness_copy(settings.witness_dir, row)
+        except OSError as exc:
+            log.error("audit witness folder not written: %s", type(exc).__name__)
+            if errors is not None:
+                errors.append("witness_dir")
+    if settings.witness_s3_bucket:
+        try:
+            checkpoints.write_witness_s3(settings, row)
+        except Exception as exc:  # noqa: BLE001  (any S3 failure: logged, retried at the next one)
+            log.error("audit witness bucket not written: %s", type(exc).__name__)
+            if errors is not None:
+                errors.append("witness_s3")
     return row.tree_size
 
 

@@ -39,7 +39,13 @@ from scelle.db.base import utcnow
 from scelle.db.models import AuditCheckpoint
 from scelle.errors import AuditLogInconsistent
 
-__all__ = ["load_log_signer", "open_checkpoint", "sign_checkpoint", "write_witness_copy"]
+__all__ = [
+    "load_log_signer",
+    "open_checkpoint",
+    "sign_checkpoint",
+    "write_witness_copy",
+    "write_witness_s3",
+]
 
 log = logging.getLogger("scelle.audit")
 
@@ -141,3 +147,30 @@ def write_witness_copy(folder: Path, row: AuditCheckpoint) -> Path:
             os.fsync(fh.fileno())
         tmp.replace(path)
     return target
+
+
+def write_witness_s3(settings: Settings, row: AuditCheckpoint) -> str:
+    """Put a checkpoint into the witness bucket (``<size>.checkpoint``, ``latest``); its key.
+
+    Raises whatever the S3 client raises (the caller logs it and carries on).
+    """
+    import boto3
+
+    secret = settings.witness_s3_secret_key
+    client = boto3.client(
+        "s3",
+        endpoint_url=settings.witness_s3_endpoint,
+        aws_access_key_id=settings.witness_s3_access_key,
+        aws_secret_access_key=secret.get_secret_value() if secret is not None else None,
+        region_name=settings.witness_s3_region,
+    )
+    body = row.note.encode()
+    key = f"{settings.witness_s3_prefix}{row.tree_size:012d}.checkpoint"
+    for name in (key, f"{settings.witness_s3_prefix}latest.checkpoint"):
+        client.put_object(
+            Bucket=settings.witness_s3_bucket,
+            Key=name,
+            Body=body,
+            ContentType="text/plain; charset=utf-8",
+        )
+    return key

@@ -35,9 +35,10 @@ imports:
 test-quick: ## Unit tests only (no server processes, no interop)
 	$(VENV)/python -m pytest -m "not integration and not interop and not slow" -q
 
-bench: setup ## Run the benchmarks (crypto vs age, transfer vs nginx); prints ratios
+bench: setup ## Run the benchmarks (crypto vs age, transfer vs nginx, audit log vs plain rows and hashlib); prints ratios
 	$(VENV)/python bench/crypto.py
 	$(VENV)/python bench/transfer.py
+	$(VENV)/python bench/audit.py
 
 audit: setup ## Check the locked dependencies for known vulnerabilities (needs the PyPI advisory service)
 	$(VENV)/pip-audit --require-hashes --disable-pip -r requirements/dev.lock

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +22,7 @@ __all__ = ["Settings", "load_settings"]
 
 DEFAULT_DATA_DIR = Path("scelle-data")
 SERVER_SECRET_FILE = "server-secret.key"  # noqa: S105  (a file name)
+AUDIT_LOG_KEY_FILE = "audit-log.key"
 
 
 class Settings(BaseSettings):
@@ -46,6 +49,24 @@ class Settings(BaseSettings):
     purge_interval_seconds: float = 60.0
     # The worker re-reads every stored ciphertext against its digest this often.
     scrub_interval_seconds: float = 24 * 3600.0
+
+    # Audit log: the Ed25519 note key that signs checkpoints (a Go-note signer
+    # key string, PRIVATE+KEY+...; generated into DATA/audit-log.key when not
+    # given), its name (the checkpoint origin, used when the key is generated),
+    # how often the worker signs, and a folder the operator controls where
+    # every checkpoint is also written (a witness copy).
+    audit_log_key: SecretStr | None = None
+    audit_log_name: str | None = Field(default=None, description="checkpoint origin")
+    checkpoint_interval_seconds: float = 300.0
+    witness_dir: Path | None = None
+    # An S3-compatible bucket the operator controls, where every checkpoint is
+    # also written (<prefix><size>.checkpoint and <prefix>latest.checkpoint).
+    witness_s3_bucket: str | None = None
+    witness_s3_endpoint: str | None = None
+    witness_s3_access_key: str | None = None
+    witness_s3_secret_key: SecretStr | None = None
+    witness_s3_region: str = "us-east-1"
+    witness_s3_prefix: str = ""
 
     log_level: str = "INFO"
     log_json: bool = False
@@ -87,6 +108,34 @@ class Settings(BaseSettings):
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_hex(32))
         return path.read_text().strip().encode()
+
+    def audit_log_key_text(self, generate: Callable[[str], str]) -> str:
+        """The audit log's signer key string: from settings, or created once in the data folder.
+
+        ``generate(name)`` makes a new key string named after ``audit_log_name``
+        (default: the host of ``public_url``, or ``localhost``, + ``/scelle-audit``).
+        """
+        if self.audit_log_key is not None:
+            return self.audit_log_key.get_secret_value().strip()
+        path = self.data / AUDIT_LOG_KEY_FILE
+        if not path.exists():
+            name = self.audit_log_name
+            if not name:
+                host = urlsplit(self.public_url).hostname if self.public_url else None
+                name = f"{host or 'localhost'}/scelle-audit"
+            _create_once(path, generate(name))
+        return path.read_text().strip()
+
+
+def _create_once(path: Path, text: str) -> None:
+    """Write ``text`` to a new 0600 file; a file that exists already wins (two processes race)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text + "\n")
 
 
 def load_settings(**overrides: object) -> Settings:

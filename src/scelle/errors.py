@@ -26,11 +26,13 @@ secrets, file names or health data.
     ├── TooManyRequests                  429 too_many_requests
     ├── InsufficientStorage              507 insufficient_storage
     ├── ServiceUnavailable               503 service_unavailable
+    ├── AuditLogInconsistent             500 audit_inconsistent  (refused to sign)
     └── ClientError                      (client side only, never sent by the server)
         ├── ServerError                  the server answered with an error document
         ├── KeyChanged                   a pinned key changed without confirmation
         ├── SignatureInvalid             the sender's signature does not verify
         ├── DecryptionFailed             one opaque error for every decryption failure
+        ├── AuditProofInvalid            an audit receipt or checkpoint fails
         └── LocalStateError              missing identity, session or config on this device
 """
 
@@ -39,6 +41,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 __all__ = [
+    "AuditLogInconsistent",
+    "AuditProofInvalid",
     "AuthenticationRequired",
     "BadRequest",
     "ChecksumMismatch",
@@ -206,6 +210,14 @@ class ServiceUnavailable(ScelleError):
     default_message = "the service is temporarily unavailable"
 
 
+class AuditLogInconsistent(ScelleError):
+    """The stored audit tree does not extend the last signed checkpoint: nothing is signed."""
+
+    code = "audit_inconsistent"
+    status = 500
+    default_message = "the audit log is not consistent with its last checkpoint"
+
+
 class ClientError(ScelleError):
     """Raised on the client side; never sent by the server."""
 
@@ -240,6 +252,11 @@ class DecryptionFailed(ClientError):
     default_message = (
         "decryption failed: the file is damaged, was tampered with, or is not for this identity"
     )
+
+
+class AuditProofInvalid(ClientError):
+    code = "audit_proof_invalid"
+    default_message = "the audit log's answer does not verify"
 
 
 class LocalStateError(ClientError):

@@ -1,8 +1,9 @@
-"""The worker: purges expired and used-up transfers, reaps orphans.
+"""The worker: purges expired and used-up transfers, reaps orphans, signs audit checkpoints.
 
 Safe to run beside the server and (with PostgreSQL) as several copies: each
 purge is a conditional state change in one transaction, and deleting a blob
-that is already gone is not an error.
+that is already gone is not an error; a checkpoint's tree size is a primary
+key, so two workers never sign two heads of the same size.
 """
 
 from __future__ import annotations
@@ -11,11 +12,15 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from scelle.audit import checkpoints
+from scelle.audit import repository as audit_repository
 from scelle.db.base import utcnow
 from scelle.db.models import Transfer, TransferStatus, Upload
+from scelle.errors import AuditLogInconsistent
 from scelle.server.container import Services
 from scelle.transfers import service as transfers
 from scelle.transfers.scrub import scrub
@@ -30,6 +35,7 @@ class PassReport:
     purged: int = 0
     orphan_blobs: int = 0
     orphan_staging: int = 0
+    checkpoint: int | None = None  # the tree size of the checkpoint signed in this pass
     errors: list[str] = field(default_factory=list)
 
 
@@ -42,6 +48,12 @@ def run_once(services: Services) -> PassReport:
         services.blobs.delete(key)
         report.purged += 1
     report.orphan_blobs, report.orphan_staging = _reap_orphans(services)
+    try:
+        report.checkpoint = sign_checkpoint_if_due(services, errors=report.errors)
+    except AuditLogInconsistent as exc:
+        # Purging goes on; the refusal is loud and repeated at every pass.
+        log.error("audit checkpoint refused: %s", exc.message)
+        report.errors.append(exc.code)
     if report.purged or report.orphan_blobs or report.orphan_staging:
         log.info(
             "worker pass: %d purged, %d orphan blobs, %d orphan staged uploads",
@@ -50,6 +62,43 @@ def run_once(services: Services) -> PassReport:
             report.orphan_staging,
         )
     return report
+
+
+def sign_checkpoint_if_due(
+    services: Services, *, force: bool = False, errors: list[str] | None = None
+) -> int | None:
+    """Sign a checkpoint when the tree grew and the interval passed since the last one.
+
+    The new checkpoint is also written to the witness folder and the witness
+    bucket when configured; a witness that cannot be written is logged and
+    named in ``errors`` (the checkpoint stays signed). Returns the signed tree
+    size, or None. Raises AuditLogInconsistent (nothing signed) when the tree
+    does not extend the last checkpoint.
+    """
+    settings = services.settings
+    with services.database.transaction() as session:
+        latest = audit_repository.latest_checkpoint(session)
+        interval = timedelta(seconds=settings.checkpoint_interval_seconds)
+        if not force and latest is not None and latest.signed_at + interval > utcnow():
+            return None
+        row = checkpoints.sign_checkpoint(session, services.log_signer)
+    if row is None:
+        return None
+    if settings.witness_dir is not None:
+        try:
+            checkpoints.write_witness_copy(settings.witness_dir, row)
+        except OSError as exc:
+            log.error("audit witness folder not written: %s", type(exc).__name__)
+            if errors is not None:
+                errors.append("witness_dir")
+    if settings.witness_s3_bucket:
+        try:
+            checkpoints.write_witness_s3(settings, row)
+        except Exception as exc:  # noqa: BLE001  (any S3 failure: logged, retried at the next one)
+            log.error("audit witness bucket not written: %s", type(exc).__name__)
+            if errors is not None:
+                errors.append("witness_s3")
+    return row.tree_size
 
 
 def _reap_orphans(services: Services) -> tuple[int, int]:

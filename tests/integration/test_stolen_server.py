@@ -3,13 +3,16 @@
 Files containing canary text, a canary NIR and canary names (with a canary file
 name and note) are sent through a real ``scelle serve``; then every byte of the
 database, the blob folder, the server's data folder and its logs is searched
-for each canary, raw and in the encodings a leak would likely take.
+for each canary, raw and in the encodings a leak would likely take. The audit
+log is searched on its own too: every row of its tables (events, tree nodes,
+tree state, checkpoints) as SQL text, its export and the witness copies.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -84,8 +87,36 @@ def test_a_copy_of_the_server_contains_no_plaintext(
     server.scelle("receive", transfer_id, "-o", str(received), home=bob, env=passphrase_env)
     assert received.read_bytes() == source.read_bytes()
 
+    # Sign a checkpoint, copy it to a witness folder, export the audit log, and
+    # check the receipts: the audit trail is complete before the theft.
+    witness = tmp_path / "witness"
+    audit_env = {"SCELLE_WITNESS_DIR": str(witness), "SCELLE_CHECKPOINT_INTERVAL_SECONDS": "0"}
+    server.scelle("worker", "--once", env=audit_env)
+    export = server.data / "audit-export.jsonl"
+    server.scelle("audit", "export", "-o", str(export))
+    key = server.scelle("audit", "verify", "--export", str(export), "--json", check=False)
+    report = json.loads(key.stdout)
+    assert report["ok"], report
+    assert report["entries"] > 10
+    proved = json.loads(server.scelle("receipts", "--json", home=bob, env=passphrase_env).stdout)
+    assert [r["status"] for r in proved] == ["verified"]
+
+    audit_dump = tmp_path / "audit-tables.sql"
+    connection = sqlite3.connect(server.data / "scelle.db")
+    tables = ["audit_events", "audit_tree_nodes", "audit_tree_state", "audit_checkpoints"]
+    with audit_dump.open("w", encoding="utf-8") as out:
+        for table in tables:
+            rows = connection.execute(f"SELECT * FROM {table}").fetchall()  # noqa: S608
+            assert rows, f"{table} is empty: the audit trail is missing"
+            for row in rows:
+                out.write(repr(row) + "\n")
+    connection.close()
+
     # Now steal everything the server host has: data folder (DB, WAL, blobs, keys, logs).
     stolen = [p for p in server.data.rglob("*") if p.is_file()] + [server.log]
+    stolen += [p for p in witness.rglob("*") if p.is_file()] + [audit_dump]
+    assert export in stolen
+    assert (witness / "latest.checkpoint").exists()
     assert any(p.suffix == ".db" for p in stolen)
     assert any("blobs" in p.parts for p in stolen)
     assert any(p.name == "server.log" for p in stolen)

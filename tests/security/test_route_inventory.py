@@ -30,6 +30,8 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/auth/token"): "login: password and second factor in the body",
     ("OPTIONS", "/api/v1/uploads"): "tus discovery (version, extensions, max size)",
     ("OPTIONS", "/api/v1/uploads/{upload_id}"): "tus discovery (version, extensions, max size)",
+    ("GET", "/api/v1/audit/log-key"): "the audit log's public key: witnesses and auditors pin it",
+    ("GET", "/api/v1/audit/checkpoint"): "the latest signed tree head: a size and a hash, signed",
 }
 
 _PREFIX_OF_PARAM = {"transfer_id": "tr", "upload_id": "up", "user_id": "usr", "token_id": "tok"}

@@ -1,4 +1,4 @@
-"""Server-host commands: ``serve``, ``worker`` and ``admin``.
+"""Server-host commands: ``serve``, ``worker``, ``admin`` and ``audit``.
 
 They run on the server host against the configured stores (``--data DIR`` or
 ``SCELLE_DATA``, ``SCELLE_DATABASE_URL``, ...). Server code is imported inside
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from scelle.cli.console import emit_json, fail, stdout
+from scelle.cli.console import emit_json, fail, stderr, stdout
 
 if TYPE_CHECKING:
     from scelle.server.container import Services
@@ -22,6 +22,11 @@ __all__ = ["register"]
 
 admin_app = typer.Typer(
     help="Administer organisations and users (on the server host).", no_args_is_help=True
+)
+
+audit_app = typer.Typer(
+    help="Export, verify and read the tamper-evident audit log (on the server host).",
+    no_args_is_help=True,
 )
 
 DataOption = typer.Option(
@@ -110,7 +115,11 @@ def worker_command(
         "SCELLE_SCRUB_INTERVAL_SECONDS (default one day).",
     ),
 ) -> None:
-    """Purge expired and used-up transfers and reap orphans, now (--once) or every interval."""
+    """Purge expired and used-up transfers, reap orphans, sign audit checkpoints.
+
+    Runs one pass (--once) or a pass every interval. A checkpoint is signed
+    when the audit tree grew and SCELLE_CHECKPOINT_INTERVAL_SECONDS passed.
+    """
     from scelle.server.logs import setup_logging
     from scelle.worker import run_forever, run_once
 
@@ -129,6 +138,8 @@ def worker_command(
                     "purged": report.purged,
                     "orphan_blobs": report.orphan_blobs,
                     "orphan_staging": report.orphan_staging,
+                    "checkpoint": report.checkpoint,
+                    "errors": report.errors,
                 }
             )
         else:
@@ -136,6 +147,10 @@ def worker_command(
                 f"purged {report.purged} transfer(s); reaped {report.orphan_blobs} orphan blob(s)"
                 f" and {report.orphan_staging} staged upload(s)"
             )
+            if report.checkpoint is not None:
+                stdout.print(f"signed the audit checkpoint of tree size {report.checkpoint}")
+            for code in report.errors:
+                stderr.print(f"warning: {code}")
         return
     run_forever(services, interval=interval or services.settings.purge_interval_seconds)
 
@@ -245,7 +260,125 @@ def list_users(
         )
 
 
+@audit_app.command("export")
+def audit_export(
+    output: Path = typer.Option(..., "--output", "-o", help="File to write (JSON Lines)."),
+    data: Path | None = DataOption,
+) -> None:
+    """Write the whole log (checkpoints, then every event with its leaf hash) as JSON Lines.
+
+    The format is in docs/protocol.md ("Audit export"); check it anywhere with
+    scelle audit verify --export FILE --log-key KEY.
+    """
+    from scelle.audit.export import write_export
+
+    services = _services(data)
+    tmp = output.with_name(f".{output.name}.tmp")
+    with services.database.transaction() as session, tmp.open("w", encoding="utf-8") as out:
+        count = write_export(session, services.log_signer.verifier, out)
+    tmp.replace(output)
+    stdout.print(f"exported {count} audit event(s) to {output}")
+
+
+def _read_log_key(value: str) -> str:
+    path = Path(value)
+    if "+" not in value and path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    return value
+
+
+@audit_app.command("verify")
+def audit_verify(
+    export: Path = typer.Option(..., "--export", help="An export written by scelle audit export."),
+    tree_head: list[Path] = typer.Option(
+        [],
+        "--tree-head",
+        help="A signed checkpoint you kept (a witness copy, a receipt); repeat for several.",
+    ),
+    log_key: str | None = typer.Option(
+        None,
+        "--log-key",
+        envvar="SCELLE_AUDIT_LOG_VERIFIER",
+        help="The pinned log key (<name>+<id>+<key>, or a file holding it).",
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Check an export offline: every entry, every checkpoint signature, their consistency.
+
+    Detects an edited, deleted, reordered or inserted entry, a rollback to an
+    older tree and two different checkpoints of the same size (a fork), and
+    says where. Without --log-key the key named in the export is used, which
+    only proves the export agrees with itself.
+    """
+    from scelle.audit.export import verify_export
+    from scelle.crypto.errors import CryptoError
+    from scelle.crypto.note import NoteVerifier
+
+    try:
+        verifier = NoteVerifier.parse(_read_log_key(log_key)) if log_key else None
+    except CryptoError as exc:
+        fail(f"the log key is malformed: {exc}")
+    heads = [(f"tree head {path}", path.read_text(encoding="utf-8")) for path in tree_head]
+    try:
+        with export.open(encoding="utf-8") as lines:
+            report = verify_export(lines, verifier, heads)
+    except UnicodeDecodeError:
+        fail(f"{export} is not a UTF-8 text file")
+    except ValueError as exc:
+        fail(str(exc))
+    if json_out:
+        emit_json(report.to_dict())
+    else:
+        if report.key_from_export:
+            stderr.print("warning: no --log-key given: checked against the key the export names")
+        for problem in report.problems:
+            stdout.print(f"FAILED: {problem}")
+        if report.ok:
+            stdout.print(
+                f"ok: {report.entries} entries, {report.checkpoints} checkpoint(s) and"
+                f" {report.tree_heads} tree head(s) of {report.origin} verify"
+            )
+    if not report.ok:
+        more = f" (and {len(report.problems) - 1} more)" if len(report.problems) > 1 else ""
+        fail(f"the audit log does not verify: {report.problems[0]}{more}")
+
+
+@audit_app.command("show")
+def audit_show(
+    transfer: str = typer.Option(..., "--transfer", help="The transfer id (tr_...)."),
+    data: Path | None = DataOption,
+    json_out: bool = typer.Option(False, "--json", help="Print the events as JSON."),
+) -> None:
+    """One transfer's life: every audit event about it, in order, with its leaf index."""
+    import json
+
+    from scelle import ids
+    from scelle.audit import service
+
+    if not ids.is_valid(transfer, "tr"):
+        fail("a transfer id looks like tr_...")
+    services = _services(data)
+    with services.database.transaction() as session:
+        events = [
+            {"leaf_index": e.seq - 1, "entry": json.loads(service.entry_of(e))}
+            for e in service.transfer_events(session, transfer)
+        ]
+    if not events:
+        fail(f"no audit event about {transfer}")
+    if json_out:
+        emit_json(events)
+        return
+    for event in events:
+        entry = event["entry"]
+        extra = " ".join(f"{k}={v}" for k, v in sorted(entry["data"].items()))
+        stdout.print(
+            f"{event['leaf_index']:>8}  {entry['at']}  {entry['tag']:<28}"
+            f" actor={entry['actor_id'] or '-'}  {extra}"
+        )
+
+
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
     app.command("worker")(worker_command)
     app.add_typer(admin_app, name="admin")
+    app.add_typer(audit_app, name="audit")

@@ -21,7 +21,7 @@ from typing import Any
 import typer
 
 from scelle.cli.console import ask_passphrase, emit_json, fail, make_progress, stderr, stdout
-from scelle.client import pins
+from scelle.client import pins, receipts
 from scelle.client.api import ScelleClient
 from scelle.client.keyring import Keyring
 from scelle.client.state import LocalState, Session, write_private
@@ -97,7 +97,9 @@ def _client(server: str | None, *, logged_in: bool = True) -> tuple[ScelleClient
     session = LocalState().load_session(server)
     if logged_in and not session.token:
         raise LocalStateError(f"not logged in to {session.server}: run `scelle login` first")
-    return ScelleClient(session.server, session.token), session
+    client = ScelleClient(session.server, session.token)
+    client.receipt_hook = receipts.recorder(LocalState(), session.server)
+    return client, session
 
 
 @contextlib.contextmanager
@@ -493,6 +495,44 @@ def receive_command(
         stdout.print(f"note: {result.note}", markup=False)
 
 
+def receipts_command(
+    offline: bool = typer.Option(
+        False, "--offline", help="List only; do not ask the server for proofs."
+    ),
+    server: str | None = ServerOption,
+    json_out: bool = JsonOption,
+) -> None:
+    """Audit receipts of your uploads and downloads, proved against the signed log.
+
+    Pending receipts are proved against the server's newest checkpoint, signed
+    by the log key pinned on first use; a changed key, a rollback or a fork is
+    refused.
+    """
+    state = LocalState()
+    if offline:
+        kept = receipts.load(state)
+    else:
+        client, _session = _client(server)
+        with client:
+            kept = receipts.refresh(client, state)
+    if json_out:
+        emit_json(kept)
+        return
+    if not kept:
+        stdout.print("no receipts yet")
+    for receipt in kept:
+        proved = (
+            f"verified in tree of {receipt['tree_size']}"
+            if receipt.get("status") == "verified"
+            else "pending (no checkpoint covers it yet)"
+        )
+        stdout.print(
+            f"{receipt['received_at']}  {receipt['kind']:<8} {receipt.get('ref') or '-'}"
+            f"  leaf {receipt['leaf_index']}  {proved}",
+            markup=False,
+        )
+
+
 def register(app: typer.Typer) -> None:
     """Add the client commands to the root ``scelle`` command."""
     app.command("enrol")(enrol)
@@ -506,3 +546,4 @@ def register(app: typer.Typer) -> None:
     app.command("inbox")(inbox_command)
     app.command("sent")(sent_command)
     app.command("receive")(receive_command)
+    app.command("receipts")(receipts_command)

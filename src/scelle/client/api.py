@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["ScelleClient"]
 
 API = "/api/v1"
+AUDIT_LEAF_HEADER = "Scelle-Audit-Leaf"
 # Seconds: (connect, everything else). httpx is imported when a client is
 # made, not with this module, so that commands that never talk to a server
 # (`scelle encrypt` in a pipe) start quickly.
@@ -75,6 +76,14 @@ class ScelleClient:
                 transport=transport,
             )
         self._http = http
+        # Called with (leaf index, method, path) when an answer carries an audit
+        # receipt (the Scelle-Audit-Leaf header): client/receipts.py keeps them.
+        self.receipt_hook: Callable[[int, str, str], None] | None = None
+
+    def _receipt(self, response: httpx.Response, method: str, path: str) -> None:
+        value = response.headers.get(AUDIT_LEAF_HEADER, "")
+        if self.receipt_hook is not None and value.isdigit() and len(value) < 20:
+            self.receipt_hook(int(value), method, path)
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -108,6 +117,7 @@ class ScelleClient:
             ) from None
         if response.status_code not in expect:
             raise _error(response)
+        self._receipt(response, method, path)
         return response
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -233,6 +243,7 @@ class ScelleClient:
                 if response.status_code != expected:
                     response.read()
                     raise _error(response)
+                self._receipt(response, "GET", path)
                 for chunk in response.iter_bytes(1024 * 1024):
                     dst.write(chunk)
                     total += len(chunk)
@@ -244,3 +255,31 @@ class ScelleClient:
                 f"the download was interrupted after {total} bytes ({type(exc).__name__})",
                 http_status=0,
             ) from None
+
+    # -- audit log -----------------------------------------------------------
+
+    def audit_log_key(self) -> dict[str, Any]:
+        """The audit log's name and verifier key (pin it: client/receipts.py)."""
+        result: dict[str, Any] = self._json("GET", "/audit/log-key")
+        return result
+
+    def audit_checkpoint(self) -> dict[str, Any]:
+        """The newest signed checkpoint (``note`` is the C2SP signed note)."""
+        result: dict[str, Any] = self._json("GET", "/audit/checkpoint")
+        return result
+
+    def audit_inclusion(self, leaf: int, tree_size: int) -> dict[str, Any]:
+        """An event's entry and its inclusion proof in the tree of ``tree_size``."""
+        result: dict[str, Any] = self._json(
+            "GET", "/audit/proofs/inclusion", params={"leaf": leaf, "tree_size": tree_size}
+        )
+        return result
+
+    def audit_consistency(self, old_size: int, new_size: int) -> dict[str, Any]:
+        """The consistency proof between two tree sizes."""
+        result: dict[str, Any] = self._json(
+            "GET",
+            "/audit/proofs/consistency",
+            params={"old_size": old_size, "new_size": new_size},
+        )
+        return result

@@ -6,6 +6,8 @@
     ├── KeyFormatError            a key or recipient string is malformed
     ├── UnsupportedRecipientError a recipient type or combination we do not implement
     ├── BadSignatureError         an Ed25519 signature does not verify
+    ├── InvalidProofError         a Merkle inclusion or consistency proof does not verify
+    ├── NoteError                 a signed note or checkpoint is malformed
     └── AgeError                  an age file cannot be decrypted
         ├── HeaderError           malformed or unsupported header (incl. bad stanza)
         │   └── ScryptWorkFactorError  scrypt work factor above the cap
@@ -27,8 +29,10 @@ __all__ = [
     "CryptoError",
     "HMACError",
     "HeaderError",
+    "InvalidProofError",
     "KeyFormatError",
     "NoIdentityMatchError",
+    "NoteError",
     "PayloadError",
     "ScryptWorkFactorError",
     "UnsupportedRecipientError",
@@ -49,6 +53,14 @@ class UnsupportedRecipientError(CryptoError):
 
 class BadSignatureError(CryptoError):
     """An Ed25519 signature does not verify for this key and message."""
+
+
+class InvalidProofError(CryptoError):
+    """A Merkle inclusion or consistency proof does not verify (RFC 9162 §2.1.3, §2.1.4)."""
+
+
+class NoteError(CryptoError):
+    """A signed note, checkpoint or verifier key is malformed (C2SP signed-note)."""
 
 
 class AgeError(CryptoError):

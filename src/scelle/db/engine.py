@@ -7,7 +7,7 @@ never commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.resources import files
@@ -23,8 +23,14 @@ from scelle.errors import ServiceUnavailable
 
 __all__ = ["FAILURE_EVENTS", "Database"]
 
-# Key in ``Session.info`` of audit events that must outlive a rollback.
+# Key in ``Session.info`` of audit events that must outlive a rollback: a list of
+# callables, each appending one event to the log in the session it is given.
 FAILURE_EVENTS = "scelle.failure_events"
+
+
+def _append_failure_events(session: Session, pending: list[Callable[[Session], None]]) -> None:
+    for append in pending:
+        append(session)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -62,7 +68,7 @@ class Database:
         session = self.sessions()
         try:
             yield session
-            session.add_all(session.info.pop(FAILURE_EVENTS, []))
+            _append_failure_events(session, session.info.pop(FAILURE_EVENTS, []))
             session.commit()
             crash_point("db.committed")
         except OperationalError as exc:
@@ -75,11 +81,11 @@ class Database:
         finally:
             session.close()
 
-    def _write_failure_events(self, events: list[object]) -> None:
-        if not events:
+    def _write_failure_events(self, pending: list[Callable[[Session], None]]) -> None:
+        if not pending:
             return
         with self.sessions() as session:
-            session.add_all(events)
+            _append_failure_events(session, pending)
             session.commit()
 
     def latest_recorded_time(self) -> datetime | None:

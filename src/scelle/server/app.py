@@ -19,6 +19,7 @@ __all__ = ["create_app"]
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
     """A configured Scellé app: stores opened and migrated, routes mounted, errors mapped."""
     from scelle.accounts.endpoints import router as accounts_router
+    from scelle.audit.endpoints import router as audit_router
     from scelle.keys.endpoints import router as keys_router
     from scelle.server import health
     from scelle.transfers.endpoints import router as transfers_router
@@ -49,5 +50,6 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(keys_router)
     app.include_router(transfers_router)
     app.include_router(uploads_router)
+    app.include_router(audit_router)
     app.add_middleware(AccessAndHeadersMiddleware)
     return app

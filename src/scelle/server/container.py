@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from scelle.audit.service import AuditLog
 from scelle.clock import clock
 from scelle.config import Settings
+from scelle.crypto.note import NoteSigner
 from scelle.db.engine import Database
 from scelle.secret_box import SecretBox
 from scelle.storage.blob_store import BlobStore
@@ -21,10 +22,12 @@ class Services:
     blobs: BlobStore
     audit: AuditLog
     secret_box: SecretBox
+    log_signer: NoteSigner  # signs the audit log's checkpoints
 
 
 def build_services(settings: Settings, *, migrate: bool = True) -> Services:
     """Open the configured stores (creating the embedded ones) and migrate the schema."""
+    from scelle.audit.checkpoints import load_log_signer
     from scelle.storage.local import LocalBlobStore
 
     settings.data.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -38,4 +41,5 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
         blobs=LocalBlobStore(settings.blob_dir),
         audit=AuditLog(),
         secret_box=SecretBox(settings.server_secret()),
+        log_signer=load_log_signer(settings),
     )

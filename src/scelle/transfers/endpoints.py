@@ -10,6 +10,8 @@ from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
+from scelle.audit import service as audit_service
+from scelle.audit.schemas import AUDIT_LEAF_HEADER
 from scelle.crash_points import crash_point
 from scelle.errors import Gone, RangeNotSatisfiable
 from scelle.server.dependencies import CurrentUser, DbSession, ServicesDep
@@ -125,6 +127,15 @@ def download_content(
         "Cache-Control": "no-store",
         "ETag": f'"{transfer.payload_sha256.hex()}"',
     }
+    if grant.counted:  # the receipt: docs/protocol.md, "Receipts"
+        leaf = audit_service.latest_leaf(
+            session,
+            tag="transfer:content:download",
+            object_id=transfer.id,
+            actor_id=principal.user.id,
+        )
+        if leaf is not None:
+            headers[AUDIT_LEAF_HEADER] = str(leaf)
     code = status.HTTP_200_OK
     if byte_range is not None:
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"

@@ -35,6 +35,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from scelle.accounts.service import Principal, authenticate_token
+from scelle.audit import service as audit_service
+from scelle.audit.schemas import AUDIT_LEAF_HEADER
 from scelle.errors import (
     BadRequest,
     ChecksumMismatch,
@@ -257,19 +259,28 @@ async def patch_upload(upload_id: str, request: Request, services: ServicesDep) 
         if new_offset == plan.length
         else None
     )
-    outcome = await _short_transaction(
-        request,
-        services,
-        lambda session, principal: service.finish_patch(
+
+    def finish(session: Session, principal: Principal) -> tuple[service.PatchOutcome, int | None]:
+        outcome = service.finish_patch(
             session, services, principal, plan, new_offset=new_offset, digest=digest
-        ),
-    )
+        )
+        leaf = None
+        if outcome is service.PatchOutcome.COMPLETED:
+            leaf = audit_service.latest_leaf(
+                session,
+                tag="upload:content:complete",
+                object_id=plan.transfer_id,
+                actor_id=principal.user.id,
+            )
+        return outcome, leaf
+
+    outcome, leaf = await _short_transaction(request, services, finish)
     if outcome is service.PatchOutcome.DIGEST_MISMATCH:
         raise ChecksumMismatch(
             "the uploaded bytes do not match the transfer's payload_sha256; "
             "the upload was reset to offset 0"
         )
-    return Response(
-        status_code=204,
-        headers={"Upload-Offset": str(new_offset), "Upload-Expires": _expires(plan.expires_at)},
-    )
+    headers = {"Upload-Offset": str(new_offset), "Upload-Expires": _expires(plan.expires_at)}
+    if leaf is not None:
+        headers[AUDIT_LEAF_HEADER] = str(leaf)  # the receipt: docs/protocol.md, "Receipts"
+    return Response(status_code=204, headers=headers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 
 import scelle.client
-from scelle.client import api, keyring, pins, state, transfer, tus
+from scelle.client import api, keyring, pins, receipts, state, transfer, tus
 
 
 def test_all_lists_importable_public_names() -> None:
@@ -15,7 +15,7 @@ def test_all_lists_importable_public_names() -> None:
 
 
 def test_every_module_all_resolves_and_is_documented() -> None:
-    for module in (api, keyring, pins, state, transfer, tus):
+    for module in (api, keyring, pins, receipts, state, transfer, tus):
         assert module.__doc__
         for name in module.__all__:
             value = getattr(module, name)

@@ -1,7 +1,10 @@
 """ORM models, one module per table. Importing this package registers them all."""
 
 from scelle.db.models.api_token import ApiToken
+from scelle.db.models.audit_checkpoint import AuditCheckpoint
 from scelle.db.models.audit_event import AuditEvent
+from scelle.db.models.audit_tree_node import AuditTreeNode
+from scelle.db.models.audit_tree_state import AuditTreeState
 from scelle.db.models.organization import Organization
 from scelle.db.models.public_key import PublicKey
 from scelle.db.models.recovery_code import RecoveryCode
@@ -12,7 +15,10 @@ from scelle.db.models.user import Role, User, UserStatus
 
 __all__ = [
     "ApiToken",
+    "AuditCheckpoint",
     "AuditEvent",
+    "AuditTreeNode",
+    "AuditTreeState",
     "Organization",
     "PublicKey",
     "RecoveryCode",

@@ -209,6 +209,10 @@ class ServiceUnavailable(ScelleError):
     status = 503
     default_message = "the service is temporarily unavailable"
 
+    def __init__(self, message: str | None = None, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
 
 class AuditLogInconsistent(ScelleError):
     """The stored audit tree does not extend the last signed checkpoint: nothing is signed."""

@@ -8,6 +8,8 @@ status and stable code; a network failure becomes ``ServerError`` with
 from __future__ import annotations
 
 import base64
+import random
+import time
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -26,6 +28,15 @@ AUDIT_LEAF_HEADER = "Scelle-Audit-Leaf"
 # made, not with this module, so that commands that never talk to a server
 # (`scelle encrypt` in a pipe) start quickly.
 DEFAULT_TIMEOUT = (10.0, 60.0)
+BUSY_RETRIES = 6
+BUSY_WAIT = 10.0
+
+
+def _busy_wait(retry_after: str | None, attempt: int) -> float:
+    """Seconds to wait before retrying a 503: its Retry-After, else a jittered backoff."""
+    if retry_after is not None and retry_after.strip().isdigit():
+        return min(BUSY_WAIT, float(retry_after))
+    return min(BUSY_WAIT, 0.25 * 2.0**attempt) * (0.5 + random.random() / 2)  # noqa: S311
 
 
 def _error(response: httpx.Response) -> ServerError:
@@ -105,16 +116,29 @@ class ScelleClient:
     def request(
         self, method: str, path: str, *, expect: tuple[int, ...] = (200,), **kwargs: Any
     ) -> httpx.Response:
-        """Send one request; raise ServerError unless the status is in ``expect``."""
+        """Send one request; raise ServerError unless the status is in ``expect``.
+
+        A 503 (the server is shedding load or its database is briefly away)
+        is retried after its ``Retry-After`` (at most BUSY_RETRIES times, at
+        most BUSY_WAIT seconds each) when the body can be sent again; every
+        Scellé request is safe to repeat (creation and sealing are idempotent,
+        tus offsets are checked).
+        """
         import httpx
 
         headers = {**self.auth_headers(), **kwargs.pop("headers", {})}
-        try:
-            response = self._http.request(method, path, headers=headers, **kwargs)
-        except httpx.TransportError as exc:
-            raise ServerError(
-                f"cannot reach the server at {self.server} ({type(exc).__name__})", http_status=0
-            ) from None
+        replayable = not callable(getattr(kwargs.get("content"), "__next__", None))
+        for attempt in range(BUSY_RETRIES + 1):
+            try:
+                response = self._http.request(method, path, headers=headers, **kwargs)
+            except httpx.TransportError as exc:
+                raise ServerError(
+                    f"cannot reach the server at {self.server} ({type(exc).__name__})",
+                    http_status=0,
+                ) from None
+            if response.status_code != 503 or not replayable or attempt == BUSY_RETRIES:
+                break
+            time.sleep(_busy_wait(response.headers.get("retry-after"), attempt))
         if response.status_code not in expect:
             raise _error(response)
         self._receipt(response, method, path)

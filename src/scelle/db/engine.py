@@ -14,8 +14,9 @@ from importlib.resources import files
 from typing import Any
 
 from sqlalchemy import create_engine, event, func, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from scelle.crash_points import crash_point
@@ -40,8 +41,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin_immediate(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -49,12 +54,24 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        kwargs: dict[str, Any] = {"pool_pre_ping": True}
+        # As many connections as the server has request threads (anyio's 40),
+        # so a burst waits on the database, not on the pool.
+        kwargs: dict[str, Any] = {
+            "pool_pre_ping": True,
+            "pool_size": 10,
+            "max_overflow": 40,
+            "pool_timeout": 30,
+        }
         if url.startswith("sqlite"):
-            kwargs["connect_args"] = {"check_same_thread": False}
+            # pysqlite's own transaction handling is turned off: we begin with
+            # BEGIN IMMEDIATE so that a transaction takes the write lock up
+            # front and waits for it (busy_timeout), instead of failing with
+            # "database is locked" when a read turns into a write under load.
+            kwargs["connect_args"] = {"check_same_thread": False, "isolation_level": None}
         self.engine: Engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin_immediate)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -71,7 +88,7 @@ class Database:
             _append_failure_events(session, session.info.pop(FAILURE_EVENTS, []))
             session.commit()
             crash_point("db.committed")
-        except OperationalError as exc:
+        except (OperationalError, PoolTimeout) as exc:
             session.rollback()
             raise ServiceUnavailable("the database is unavailable") from exc
         except BaseException:

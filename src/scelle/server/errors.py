@@ -41,7 +41,7 @@ _HTTP_CODES = {
 
 def error_response(error: ScelleError) -> JSONResponse:
     headers = {"Cache-Control": "no-store"}
-    if isinstance(error, TooManyRequests):
+    if isinstance(error, TooManyRequests | ServiceUnavailable):
         headers["Retry-After"] = str(error.retry_after)
     if error.status == 401:
         headers["WWW-Authenticate"] = "Bearer"

@@ -38,7 +38,7 @@ NETWORK_MODULES = {
 }
 NETWORK_ALLOWED: dict[str, str] = {
     "client": "the SDK talks to the server the user configured (--server / SCELLE_SERVER)",
-    "audit/checkpoints": "copies checkpoints to the operator's witness bucket (SCELLE_WITNESS_S3_*)",
+    "audit/checkpoints": "copies checkpoints to the operator's witness bucket (SCELLE_WITNESS_S3_)",
 }
 
 

@@ -58,8 +58,10 @@ def build_app(*, local_only: bool = False) -> typer.Typer:
     root.callback()(_root)
     local.register(root)
     if not local_only:
-        from scelle.cli import host, remote
+        from scelle.cli import breach, host, remote, subjects
 
+        subjects.register(root)
+        breach.register(root)
         remote.register(root)
         host.register(root)
     return root

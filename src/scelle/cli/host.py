@@ -377,6 +377,68 @@ def audit_show(
         )
 
 
+@admin_app.command("set-policy")
+def set_policy(
+    org: str = typer.Option(..., "--org", help="Organisation name."),
+    rule: list[str] = typer.Option(
+        [],
+        "--rule",
+        help="KIND=ACTION, repeatable: kinds nir, ins, phone, email, birth_date, name, "
+        "health_text; actions allow, warn, purpose, block. The rules given replace the policy.",
+    ),
+    data: Path | None = DataOption,
+    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Set an organisation's send policy (what `scelle send` and the server enforce)."""
+    from scelle.accounts import repository
+    from scelle.transfers import service
+
+    rules: dict[str, str] = {}
+    for item in rule:
+        kind, sep, action = item.partition("=")
+        if not sep:
+            fail(f"a rule is KIND=ACTION, not {item!r}")
+        rules[kind.strip().lower()] = action.strip().lower()
+    services = _services(data)
+    with services.database.transaction() as session:
+        organisation = repository.org_by_name(session, org.strip().lower())
+        if organisation is None:
+            fail(f"no organisation named '{org}'")
+        kept = service.set_policy(session, services, organisation.id, rules)
+    if json_out:
+        emit_json({"org": org, "rules": kept})
+    else:
+        shown = ", ".join(f"{k}={v}" for k, v in sorted(kept.items())) or "allow everything"
+        stdout.print(f"send policy of {org}: {shown}")
+
+
+@admin_app.command("lockdown")
+def lockdown(
+    data: Path | None = DataOption,
+    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Revoke every API token, pending enrolment and unfinished upload at once (audited)."""
+    from scelle.breach import service
+
+    services = _services(data)
+    with services.database.transaction() as session:
+        result = service.lockdown(session, services)
+    for key in result.blob_keys:
+        services.blobs.delete(key)
+    summary = {
+        "tokens_revoked": result.tokens,
+        "enrolments_cancelled": result.enrolments,
+        "uploads_aborted": result.uploads,
+    }
+    if json_out:
+        emit_json(summary)
+    else:
+        stdout.print(
+            f"lockdown: {result.tokens} API tokens revoked, {result.enrolments} pending "
+            f"enrolments cancelled, {result.uploads} unfinished uploads aborted"
+        )
+
+
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
     app.command("worker")(worker_command)

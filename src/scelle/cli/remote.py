@@ -374,11 +374,26 @@ def send_command(
         None, "--max-downloads", min=1, help="Delete after this many downloads."
     ),
     note: str = typer.Option("", "--note", help="A note for the recipients (encrypted)."),
+    purpose: str | None = typer.Option(
+        None,
+        "--purpose",
+        help="Why these identifiers are sent (recorded encrypted; some policies require it).",
+    ),
+    key_file: Path | None = typer.Option(
+        None,
+        "--key-file",
+        envvar="SCELLE_PSEUDONYM_KEY",
+        help="The organisation's pseudonymisation key for the subject index "
+        "(default: SCELLE_HOME/pseudonym.key, created on first use).",
+    ),
     passphrase_stdin: bool = PassphraseStdinOption,
     server: str | None = ServerOption,
     json_out: bool = JsonOption,
 ) -> None:
-    """Encrypt, sign and upload files for recipients; an interrupted send resumes when rerun."""
+    """Scan, encrypt, sign and upload files for recipients; an interrupted send resumes when rerun.
+
+    Each file is scanned first and checked against your organisation's send policy; the
+    server receives only counts and keyed pseudonyms of the people the file names."""
     targets = [part.strip() for item in to for part in item.split(",") if part.strip()]
     expires_in = _duration(expires) if expires is not None else None
     for path in files:
@@ -389,8 +404,20 @@ def send_command(
     client, _session = _client(server)
     prune_outbox(state)
     results = []
+    from scelle.client.minimisation import declare
+
+    with client:
+        rules = dict(client.send_policy().get("rules", {}))
+        declarations = [
+            declare(client, path.expanduser(), purpose=purpose, key_file=key_file, rules=rules)
+            for path in files
+        ]
+    for path, declaration in zip(files, declarations, strict=True):
+        for warning in declaration.warnings:
+            stderr.print(f"warning: {path.name}: {warning}")
+    client, _session = _client(server)
     with client, _progress() as progress:
-        for path in files:
+        for path, declaration in zip(files, declarations, strict=True):
             result = send(
                 client,
                 state,
@@ -401,6 +428,8 @@ def send_command(
                 max_downloads=max_downloads,
                 note=note,
                 progress=progress,
+                declared=declaration.body,
+                purpose=purpose,
             )
             results.append(result.to_dict())
             if not json_out:

@@ -214,6 +214,11 @@ class ScelleClient:
         result: dict[str, Any] = self._json("POST", "/transfers", json=body, expect=(201,))
         return result
 
+    def send_policy(self) -> dict[str, Any]:
+        """The caller's organisation's send policy: ``{"org": ..., "rules": {kind: action}}``."""
+        result: dict[str, Any] = self._json("GET", "/transfers/policy")
+        return result
+
     def seal(self, transfer_id: str, signature: bytes) -> dict[str, Any]:
         """Submit the sender's signature; the transfer becomes available."""
         result: dict[str, Any] = self._json(

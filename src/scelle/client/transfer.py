@@ -262,9 +262,11 @@ def prune_outbox(state: LocalState, *, max_age: float = OUTBOX_MAX_AGE) -> int:
     return removed
 
 
-def _metadata(path: Path, size: int, sha256_hex: str, note: str) -> bytes:
+def _metadata(
+    path: Path, size: int, sha256_hex: str, note: str, purpose: str | None = None
+) -> bytes:
     media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    document = {
+    document: dict[str, Any] = {
         "v": METADATA_VERSION,
         "name": path.name,
         "size": size,
@@ -272,6 +274,8 @@ def _metadata(path: Path, size: int, sha256_hex: str, note: str) -> bytes:
         "note": note,
         "sha256": sha256_hex,
     }
+    if purpose:
+        document["purpose"] = purpose  # encrypted to the recipients, like the name
     return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -316,8 +320,15 @@ def send(
     progress: ProgressFactory | None = None,
     chunk_size: int = tus.DEFAULT_CHUNK,
     max_chunks: int | None = None,
+    declared: dict[str, Any] | None = None,
+    purpose: str | None = None,
 ) -> SendResult:
     """Send one file to ``targets`` (organisation names or e-mails), resuming if it can.
+
+    ``declared`` adds the data-minimisation fields of the create request (scan
+    summary, subject index, ``purpose_declared``: see
+    :func:`scelle.client.minimisation.declare`); ``purpose`` goes into the
+    encrypted metadata, never in clear to the server.
 
     Returns a SendResult; ``complete`` is False only when ``max_chunks``
     stopped the upload (the outbox entry is then kept, and the same call
@@ -329,7 +340,12 @@ def send(
     if not path.is_file():
         raise ClientError(f"not a regular file: {path}")
     resolved = _resolve(client, state, targets)
-    options = {"expires_in": expires_in, "max_downloads": max_downloads, "note": note}
+    options = {
+        "expires_in": expires_in,
+        "max_downloads": max_downloads,
+        "note": note,
+        "purpose": purpose,
+    }
     state.ensure()
     folder = state.outbox / _outbox_key(client, keyring, path, targets, options)
     refs = [{"user_id": e["user_id"], "key_id": e["key_id"]} for e in resolved]
@@ -347,8 +363,9 @@ def send(
             body["expires_in"] = expires_in
         if max_downloads is not None:
             body["max_downloads"] = max_downloads
+        body.update(declared or {})
         entry = _encrypt_and_create(
-            client, folder, path, resolved, body, note=note, progress=progress
+            client, folder, path, resolved, body, note=note, progress=progress, purpose=purpose
         )
 
     transfer_id = str(entry["transfer_id"])
@@ -416,12 +433,13 @@ def _encrypt_and_create(
     *,
     note: str,
     progress: ProgressFactory | None,
+    purpose: str | None = None,
 ) -> dict[str, Any]:
     """Encrypt payload and metadata into ``folder``, create the transfer, record the entry."""
     recipients = [X25519Recipient.parse(str(e["x25519_recipient"])) for e in resolved]
     size, plain_sha, cipher_size, cipher_sha = _encrypt_into(folder, path, recipients, progress)
     try:
-        metadata = encrypt_bytes(_metadata(path, size, plain_sha, note), recipients)
+        metadata = encrypt_bytes(_metadata(path, size, plain_sha, note, purpose), recipients)
     except CryptoError as exc:
         _discard(folder)
         raise ClientError(f"encryption failed ({type(exc).__name__})") from None

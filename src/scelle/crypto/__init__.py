@@ -5,6 +5,8 @@
   64 KiB STREAM payload, ASCII armor; streaming in constant memory.
 * ``scelle.crypto.signing``: Ed25519 signing keys for senders, and the
   domain-separated messages Scellé signs.
+* ``scelle.crypto.pseudonym``: keyed pseudonyms (HMAC-SHA256 under an
+  organisation's key, one versioned label per use).
 
 Nothing here imports the rest of ``scelle`` (import-linter enforces it).
 Verification raises (``BadSignatureError``, ``AgeError`` subclasses); it never

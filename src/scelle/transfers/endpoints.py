@@ -64,6 +64,12 @@ def list_transfers(
     return schemas.TransferList(transfers=[service.describe(session, t) for t in transfers])
 
 
+@router.get("/policy", response_model=schemas.SendPolicyOut)
+def get_send_policy(principal: CurrentUser, session: DbSession) -> schemas.SendPolicyOut:
+    """The caller's organisation's send policy: per identifier kind, warn, purpose or block."""
+    return service.policy(session, principal)
+
+
 @router.get("/{transfer_id}", response_model=schemas.TransferOut)
 def get_transfer(
     transfer_id: str, principal: CurrentUser, session: DbSession, services: ServicesDep

@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from scelle.db.models import Transfer, TransferRecipient, TransferStatus, Upload
+from scelle.db.base import utcnow
+from scelle.db.models import (
+    SendPolicy,
+    Transfer,
+    TransferRecipient,
+    TransferScan,
+    TransferStatus,
+    TransferSubject,
+    Upload,
+)
 
 __all__ = [
+    "add_scan",
     "count_download",
     "due_for_purge",
     "get",
     "inbox",
+    "policy_rules",
     "recipient_link",
     "recipients",
+    "scan_for",
     "sent",
+    "set_policy_rules",
     "upload_for",
 ]
 
@@ -139,3 +153,37 @@ def available_blobs(session: Session) -> list[tuple[str, str, int, bytes]]:
         .order_by(Transfer.id)
     ).all()
     return [(row[0], str(row[1]), row[2], row[3]) for row in rows]
+
+
+def add_scan(session: Session, scan: TransferScan, pseudonyms: list[bytes]) -> None:
+    """Store the scan summary and the subject index of a new transfer (bulk insert)."""
+    session.add(scan)
+    session.flush()
+    if pseudonyms:
+        session.execute(
+            insert(TransferSubject),
+            [{"transfer_id": scan.transfer_id, "pseudonym": value} for value in pseudonyms],
+        )
+
+
+def scan_for(session: Session, transfer_id: str) -> TransferScan | None:
+    return session.get(TransferScan, transfer_id)
+
+
+def policy_rules(session: Session, org_id: str) -> dict[str, str]:
+    """The organisation's send policy ({kind: action}); empty when none is set (allow all)."""
+    policy = session.get(SendPolicy, org_id)
+    if policy is None:
+        return {}
+    rules: dict[str, str] = json.loads(policy.rules)
+    return rules
+
+
+def set_policy_rules(session: Session, org_id: str, rules: dict[str, str]) -> None:
+    policy = session.get(SendPolicy, org_id)
+    if policy is None:
+        session.add(SendPolicy(org_id=org_id, rules=json.dumps(rules, sort_keys=True)))
+    else:
+        policy.rules = json.dumps(rules, sort_keys=True)
+        policy.updated_at = utcnow()
+    session.flush()

@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["CreateTransferRequest", "CreatedTransfer", "RecipientRef", "SealRequest", "TransferOut"]
+__all__ = [
+    "CreateTransferRequest",
+    "CreatedTransfer",
+    "RecipientRef",
+    "ScanSummary",
+    "SealRequest",
+    "SendPolicyOut",
+    "TransferOut",
+]
+
+#: Identifier kinds a client's scan reports (scelle.subjects.kinds.Kind).
+ScanKind = Literal["nir", "ins", "phone", "email", "birth_date", "name", "health_text"]
+PolicyRule = Literal["allow", "warn", "purpose", "block"]
+#: A subject-index entry: HMAC-SHA256 (hex) made by the sender under its organisation's key.
+SubjectPseudonym = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+MAX_SUBJECTS = 200_000
 
 
 class _Strict(BaseModel):
@@ -19,6 +34,14 @@ class RecipientRef(_Strict):
     key_id: str = Field(min_length=1, max_length=40)
 
 
+class ScanSummary(_Strict):
+    """What the sender's scan of the plaintext found: counts only (the client is trusted for it)."""
+
+    records: int = Field(ge=0, le=10**12)
+    counts: dict[ScanKind, Annotated[int, Field(ge=0, le=10**12)]] = Field(default_factory=dict)
+    invalid: dict[ScanKind, Annotated[int, Field(ge=0, le=10**12)]] = Field(default_factory=dict)
+
+
 class CreateTransferRequest(_Strict):
     recipients: list[RecipientRef] = Field(min_length=1, max_length=200)
     payload_size: int = Field(gt=0)
@@ -26,6 +49,21 @@ class CreateTransferRequest(_Strict):
     metadata: str = Field(min_length=1, max_length=90_000, description="base64 age ciphertext")
     expires_in: int | None = Field(default=None, gt=0, description="seconds")
     max_downloads: int | None = Field(default=None, ge=1, le=1000)
+    scan: ScanSummary | None = None
+    subjects: list[SubjectPseudonym] = Field(
+        default_factory=list,
+        max_length=MAX_SUBJECTS,
+        description="subject index: keyed pseudonyms of the data subjects (never identifiers)",
+    )
+    pseudonym_key_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{16}$")
+    purpose_declared: bool = Field(
+        default=False, description="the sender recorded a purpose in the encrypted metadata"
+    )
+
+
+class SendPolicyOut(BaseModel):
+    org: str
+    rules: dict[ScanKind, PolicyRule]
 
 
 class CreatedTransfer(BaseModel):
@@ -73,6 +111,7 @@ class TransferOut(BaseModel):
     signature: str | None
     max_downloads: int | None
     download_count: int
+    subject_count: int | None = None
     sender: Sender
     recipients: list[Recipient]
 

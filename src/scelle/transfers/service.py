@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -26,7 +27,16 @@ from scelle.accounts import repository as accounts_repository
 from scelle.crypto.errors import CryptoError
 from scelle.crypto.signing import VerifyKey, transfer_signature_message
 from scelle.db.base import utcnow
-from scelle.db.models import Role, Transfer, TransferRecipient, TransferStatus, User, UserStatus
+from scelle.db.models import (
+    PolicyAction,
+    Role,
+    Transfer,
+    TransferRecipient,
+    TransferScan,
+    TransferStatus,
+    User,
+    UserStatus,
+)
 from scelle.errors import (
     Conflict,
     Gone,
@@ -44,20 +54,25 @@ if TYPE_CHECKING:
     from scelle.server.container import Services
 
 __all__ = [
+    "POLICY_KINDS",
     "DownloadGrant",
+    "check_policy",
     "create",
     "delete",
     "describe",
     "finish_download",
     "list_box",
+    "policy",
     "purge",
     "purge_due",
     "seal",
+    "set_policy",
     "start_download",
     "visible",
 ]
 
 MAX_METADATA_BYTES = 64 * 1024
+POLICY_KINDS = ("nir", "ins", "phone", "email", "birth_date", "name", "health_text")
 
 
 @dataclass(frozen=True)
@@ -133,6 +148,12 @@ def create(
             raise Conflict("a recipient's key changed; resolve the recipients again")
         links.append(TransferRecipient(transfer_id=transfer_id, user_id=user.id, key_id=key.id))
 
+    check_policy(
+        repository.policy_rules(session, principal.user.org_id),
+        {str(k): v for k, v in request.scan.counts.items()} if request.scan else None,
+        purpose_declared=request.purpose_declared,
+    )
+
     metadata_sha256 = hashlib.sha256(metadata).digest()
     payload_sha256 = bytes.fromhex(request.payload_sha256)
     twin = repository.pending_twin(session, principal.user.id, payload_sha256, metadata_sha256)
@@ -159,6 +180,20 @@ def create(
     session.flush()
     session.add_all(links)
     session.flush()
+    subjects = sorted({bytes.fromhex(value) for value in request.subjects})
+    if request.scan is not None or subjects:
+        repository.add_scan(
+            session,
+            TransferScan(
+                transfer_id=transfer.id,
+                record_count=request.scan.records if request.scan else 0,
+                subject_count=len(subjects),
+                counts=json.dumps(dict(request.scan.counts) if request.scan else {}),
+                pseudonym_key_id=request.pseudonym_key_id,
+                purpose_declared=request.purpose_declared,
+            ),
+            subjects,
+        )
     services.audit.record(
         session,
         "transfer:transfer:create",
@@ -170,8 +205,68 @@ def create(
         payload_sha256=request.payload_sha256,
         expires_at=transfer.expires_at.isoformat(),
         max_downloads=transfer.max_downloads,
+        subjects=len(subjects),
+        purpose_declared=request.purpose_declared,
     )
     return transfer
+
+
+def check_policy(
+    rules: dict[str, str], counts: dict[str, int] | None, *, purpose_declared: bool
+) -> None:
+    """Refuse a transfer whose declared scan violates the organisation's send policy.
+
+    The counts come from the sender's client, which is trusted for the scan
+    (the server cannot read the plaintext). A policy with any rule other than
+    ``allow`` refuses a transfer without a scan summary. Raises PolicyViolation.
+    """
+    strict = {kind: action for kind, action in rules.items() if action != PolicyAction.ALLOW}
+    if not strict:
+        return
+    if counts is None:
+        raise PolicyViolation(
+            "your organisation's send policy needs the scan of the file (update your client)"
+        )
+    for kind, action in sorted(strict.items()):
+        if not counts.get(kind):
+            continue
+        if action == PolicyAction.BLOCK:
+            raise PolicyViolation(f"your organisation's send policy blocks files holding {kind}")
+        if action == PolicyAction.PURPOSE and not purpose_declared:
+            raise PolicyViolation(
+                f"your organisation's send policy needs a declared purpose for {kind} (--purpose)"
+            )
+
+
+def policy(session: Session, principal: Principal) -> schemas.SendPolicyOut:
+    """The caller's organisation's send policy."""
+    rules = repository.policy_rules(session, principal.user.org_id)
+    return schemas.SendPolicyOut.model_validate({"org": principal.org.name, "rules": rules})
+
+
+def set_policy(
+    session: Session,
+    services: Services,
+    org_id: str,
+    rules: dict[str, str],
+    *,
+    actor_id: str | None = None,
+) -> dict[str, str]:
+    """Replace an organisation's send policy (host admin). Raises InvalidInput; audited."""
+    actions = {action.value for action in PolicyAction}
+    for kind, action in rules.items():
+        if kind not in POLICY_KINDS:
+            raise InvalidInput(
+                f"unknown identifier kind {kind!r}; one of {', '.join(POLICY_KINDS)}"
+            )
+        if action not in actions:
+            raise InvalidInput(f"unknown action {action!r}; one of allow, warn, purpose, block")
+    kept = {kind: action for kind, action in rules.items() if action != PolicyAction.ALLOW}
+    repository.set_policy_rules(session, org_id, kept)
+    services.audit.record(
+        session, "admin:policy:set", actor_id=actor_id, org_id=org_id, object_id=org_id, **kept
+    )
+    return kept
 
 
 def visible(
@@ -389,6 +484,9 @@ def describe(session: Session, transfer: Transfer) -> schemas.TransferOut:
         signature=base64.b64encode(transfer.signature).decode() if transfer.signature else None,
         max_downloads=transfer.max_downloads,
         download_count=transfer.download_count,
+        subject_count=scan.subject_count
+        if (scan := repository.scan_for(session, transfer.id))
+        else None,
         sender=schemas.Sender(
             **_party(session, sender),
             key=schemas.SenderKey(

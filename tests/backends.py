@@ -150,13 +150,13 @@ class SeaweedFS:
         ports = {name: _free_port() for name in ("master", "volume", "filer")}
         args = [
             str(WEED),
+            f"-logdir={logs}",
             "server",
             "-s3",
             "-ip=127.0.0.1",
             "-ip.bind=127.0.0.1",
             "-master.telemetry=false",
             f"-dir={data}",
-            f"-logdir={logs}",
             f"-master.port={ports['master']}",
             f"-master.port.grpc={_free_port()}",
             f"-volume.port={ports['volume']}",

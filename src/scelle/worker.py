@@ -1,8 +1,10 @@
 """The worker: purges expired and used-up transfers, reaps orphans.
 
-Safe to run beside the server and (with PostgreSQL) as several copies: each
-purge is a conditional state change in one transaction, and deleting a blob
-that is already gone is not an error.
+Safe to run beside the server and as several copies at once: a purge pass
+holds the database-wide ``worker:purge`` lock for its transaction (an
+advisory lock on PostgreSQL, the write lock on SQLite), so a second worker
+waits, then finds nothing left to purge: no transfer is purged or audited
+twice. Deleting a blob that is already gone is not an error.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def run_once(services: Services) -> PassReport:
     """One pass: purge what is due (commit first, then delete the bytes), then reap orphans."""
     report = PassReport()
     with services.database.transaction() as session:
+        services.database.lock_exclusive(session, "worker:purge")
         keys = transfers.purge_due(session, services)
     for key in keys:
         services.blobs.delete(key)

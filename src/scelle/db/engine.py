@@ -7,6 +7,7 @@ never commit.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
@@ -71,6 +72,21 @@ class Database:
             raise
         finally:
             session.close()
+
+    def lock_exclusive(self, session: Session, name: str) -> None:
+        """Hold the cross-process lock ``name`` until ``session``'s transaction ends.
+
+        PostgreSQL: a transaction-scoped advisory lock (waits for the holder).
+        SQLite: the database's one write lock, taken now (``BEGIN IMMEDIATE``)
+        instead of at the first write, so what the transaction reads cannot
+        change under it. Call it first in the transaction.
+        """
+        if self.engine.dialect.name == "postgresql":
+            digest = hashlib.sha256(b"scelle/v1/lock/" + name.encode()).digest()
+            key = int.from_bytes(digest[:8], "big", signed=True)
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        elif self.engine.dialect.name == "sqlite":
+            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
 
     def _write_failure_events(self, events: list[object]) -> None:
         if not events:

@@ -166,6 +166,9 @@ class SeaweedFS:
             f"-s3.port={self.s3_port}",
             f"-s3.port.grpc={_free_port()}",
             f"-s3.config={config}",
+            # Fixed default ports (8181, 9101) would clash with any other SeaweedFS here.
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
             "-volume.max=0",
             "-master.volumeSizeLimitMB=256",
         ]

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from scelle.db.base import utcnow
 from scelle.db.models import Transfer, TransferStatus, Upload
 from scelle.server.container import Services
+from scelle.server.metric_families import PURGES
 from scelle.transfers import service as transfers
 
 __all__ = ["PassReport", "run_forever", "run_once"]
@@ -42,6 +43,7 @@ def run_once(services: Services) -> PassReport:
     for key in keys:
         services.blobs.delete(key)
         report.purged += 1
+        PURGES.inc()
     report.orphan_blobs, report.orphan_staging = _reap_orphans(services)
     if report.purged or report.orphan_blobs or report.orphan_staging:
         log.info(

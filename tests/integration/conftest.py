@@ -24,7 +24,14 @@ import pytest
 from tests.factories import PASSWORD, totp_code
 
 # Modules whose tests also run on the full scale stack (PostgreSQL + S3 + Redis).
-SCALE_MODULES = {"test_flow", "test_transfers_api", "test_uploads_tus", "test_tus_clients"}
+SCALE_MODULES = {
+    "test_flow",
+    "test_transfers_api",
+    "test_uploads_tus",
+    "test_tus_clients",
+    "test_multiprocess",
+    "test_workers_concurrent",
+}
 # Tests that open the embedded files themselves (the SQLite file, the blob folder):
 # they check what the embedded layout promises, so they run where that layout is.
 NEEDS_SQLITE_FILE = {

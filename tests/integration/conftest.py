@@ -31,6 +31,7 @@ SCALE_MODULES = {
     "test_tus_clients",
     "test_multiprocess",
     "test_workers_concurrent",
+    "test_graceful_shutdown",
 }
 # Tests that open the embedded files themselves (the SQLite file, the blob folder):
 # they check what the embedded layout promises, so they run where that layout is.

@@ -172,6 +172,15 @@ async def run_concurrent(
         seconds = time.perf_counter() - started
     latencies = [r for r in results if isinstance(r, float)]
     errors = len(results) - len(latencies)
+    kinds: dict[str, int] = {}
+    for r in results:
+        if isinstance(r, BaseException):
+            kind = type(r).__name__
+            if isinstance(r, httpx.HTTPStatusError):
+                kind = f"HTTP {r.response.status_code} {r.response.text[:80]}"
+            kinds[kind] = kinds.get(kind, 0) + 1
+    if kinds:
+        print(f"errors: {kinds}", file=sys.stderr)
     return Outcome(seconds, errors, latencies, 2 * size * len(latencies))
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from scelle.errors import ServiceUnavailable
@@ -45,6 +46,9 @@ class Database:
         kwargs: dict[str, Any] = {"pool_pre_ping": True}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False}
+        elif url.startswith("postgresql"):
+            # Requests run in a 40-thread pool; a short wait for a connection beats a failure.
+            kwargs.update(pool_size=10, max_overflow=30, pool_timeout=30)
         self.engine: Engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -63,7 +67,7 @@ class Database:
             yield session
             session.add_all(session.info.pop(FAILURE_EVENTS, []))
             session.commit()
-        except OperationalError as exc:
+        except (OperationalError, PoolTimeout) as exc:
             session.rollback()
             raise ServiceUnavailable("the database is unavailable") from exc
         except BaseException:

@@ -6,7 +6,7 @@ HOST  ?= 127.0.0.1
 PORT  ?= 8600
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test check lint typecheck imports test-quick bench audit lock clean
+.PHONY: help setup run test check lint typecheck imports test-quick test-embedded bench bench-crypto bench-transfer bench-concurrent bench-listing bench-scan bench-audit audit lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -35,9 +35,27 @@ imports:
 test-quick: ## Unit tests only (no server processes, no interop)
 	$(VENV)/python -m pytest -m "not integration and not interop and not slow" -q
 
-bench: setup ## Run the benchmarks (crypto vs age, transfer vs nginx, audit log vs plain rows and hashlib); prints ratios
+test-embedded: ## The test suite on the embedded default only (no PostgreSQL, S3, Redis)
+	$(VENV)/python -m pytest -p no:cacheprovider -m "not scale" -q
+
+bench: bench-crypto bench-transfer bench-audit bench-scan bench-concurrent bench-listing ## Run every benchmark; each prints ratios
+
+bench-crypto: setup ## age encryption/decryption vs the reference age tool
 	$(VENV)/python bench/crypto.py
-	$(VENV)/python bench/transfer.py
+
+bench-transfer: setup ## send/receive vs nginx PUT/GET, peak RSS (SIZE_MIB=4096 for 4 GiB)
+	$(VENV)/python bench/transfer.py --size-mib $(or $(SIZE_MIB),1024)
+
+bench-concurrent: setup ## 100 concurrent 10 MiB transfers, 4 processes vs 1, PostgreSQL + S3 + Redis
+	$(VENV)/python bench/scale.py concurrent
+
+bench-listing: setup ## inbox/sent queries over 10^6 transfers vs 10^3 in PostgreSQL
+	$(VENV)/python bench/scale.py listing
+
+bench-scan: setup ## scelle scan vs grep -cE on a generated 1 GB CSV, with peak RSS
+	$(VENV)/python bench/scan.py
+
+bench-audit: setup ## audit log: appends vs plain rows, proofs at 10^4..10^7, verify vs hashlib
 	$(VENV)/python bench/audit.py
 
 audit: setup ## Check the locked dependencies for known vulnerabilities (needs the PyPI advisory service)

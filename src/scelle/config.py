@@ -71,6 +71,19 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
 
+    # At scale (all optional; the embedded default needs none of them).
+    s3_endpoint: str | None = Field(default=None, description="S3-compatible endpoint URL")
+    s3_bucket: str | None = Field(default=None, description="bucket holding the ciphertext")
+    s3_access_key: str | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_region: str = "us-east-1"
+    redis_url: str | None = Field(
+        default=None, description="Redis URL: shared upload locks (and rate limits)"
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="bearer token /metrics asks for; unset: loopback clients only"
+    )
+
     @field_validator("data")
     @classmethod
     def _absolute(cls, value: Path) -> Path:

@@ -1,9 +1,12 @@
 """The worker: purges expired and used-up transfers, reaps orphans, signs audit checkpoints.
 
-Safe to run beside the server and (with PostgreSQL) as several copies: each
-purge is a conditional state change in one transaction, and deleting a blob
-that is already gone is not an error; a checkpoint's tree size is a primary
-key, so two workers never sign two heads of the same size.
+Safe to run beside the server and as several copies at once: a purge pass
+holds the database-wide ``worker:purge`` lock for its transaction (an
+advisory lock on PostgreSQL, the write lock on SQLite), so a second worker
+waits, then finds nothing left to purge: no transfer is purged or audited
+twice. Deleting a blob that is already gone is not an error. A checkpoint's
+tree size is a primary key, so two workers never sign two heads of the same
+size.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from scelle.db.base import utcnow
 from scelle.db.models import Transfer, TransferStatus, Upload
 from scelle.errors import AuditLogInconsistent
 from scelle.server.container import Services
+from scelle.server.metric_families import PURGES
 from scelle.transfers import service as transfers
 from scelle.transfers.scrub import scrub
 
@@ -43,10 +47,12 @@ def run_once(services: Services) -> PassReport:
     """One pass: purge what is due (commit first, then delete the bytes), then reap orphans."""
     report = PassReport()
     with services.database.transaction() as session:
+        services.database.lock_exclusive(session, "worker:purge")
         keys = transfers.purge_due(session, services)
     for key in keys:
         services.blobs.delete(key)
         report.purged += 1
+        PURGES.inc()
     report.orphan_blobs, report.orphan_staging = _reap_orphans(services)
     try:
         report.checkpoint = sign_checkpoint_if_due(services, errors=report.errors)

@@ -1,4 +1,11 @@
-"""A real ``scelle serve`` process for end-to-end tests."""
+"""A real ``scelle serve`` process for end-to-end tests, on every backend.
+
+Every test that uses the stores (``settings``, ``services``, ``client``,
+``live_server``) runs on ``sqlite`` and ``postgresql``, and the main flow,
+transfer and upload tests also on ``scale`` (PostgreSQL + SeaweedFS + Redis).
+The non-embedded runs carry the ``scale`` marker: ``pytest -m "not scale"``
+is the quick embedded-only subset.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +16,49 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
 from tests.factories import PASSWORD, totp_code
+
+# Modules whose tests also run on the full scale stack (PostgreSQL + S3 + Redis).
+SCALE_MODULES = {
+    "test_flow",
+    "test_transfers_api",
+    "test_uploads_tus",
+    "test_tus_clients",
+    "test_multiprocess",
+    "test_workers_concurrent",
+    "test_graceful_shutdown",
+}
+# Tests that open the embedded files themselves (the SQLite file, the blob folder):
+# they check what the embedded layout promises, so they run where that layout is.
+NEEDS_SQLITE_FILE = {
+    "test_tampered_ciphertext_or_metadata_is_refused_and_nothing_is_written",
+    "test_a_copy_of_the_server_contains_no_plaintext",
+}
+NEEDS_LOCAL_BLOBS = {
+    "test_send_to_an_org_then_receive_until_the_limit",
+    "test_an_interrupted_upload_resumes",
+    "test_the_stored_blob_opens_with_the_reference_age_tool",
+}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each store-using test on every backend it can run on."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    name = metafunc.function.__name__
+    module = metafunc.module.__name__.rsplit(".", 1)[-1]
+    params = [pytest.param("sqlite", id="sqlite")]
+    if name not in NEEDS_SQLITE_FILE:
+        params.append(pytest.param("postgresql", id="postgresql", marks=pytest.mark.scale))
+        if module in SCALE_MODULES and name not in NEEDS_LOCAL_BLOBS:
+            params.append(pytest.param("scale", id="scale", marks=pytest.mark.scale))
+    metafunc.parametrize("backend", params)
+
 
 BIN = Path(sys.executable).parent
 
@@ -32,6 +76,7 @@ class LiveServer:
     data: Path
     process: subprocess.Popen[bytes]
     log: Path
+    env: dict[str, str] = field(default_factory=dict)
 
     def scelle(
         self,
@@ -43,6 +88,7 @@ class LiveServer:
     ) -> subprocess.CompletedProcess[str]:
         """Run the real ``scelle`` command (no TTY) and return its result."""
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("SCELLE_")}
+        full_env.update(self.env)
         full_env.update({"SCELLE_DATA": str(self.data), "SCELLE_SERVER": self.url})
         if home is not None:
             full_env["SCELLE_HOME"] = str(home)
@@ -83,7 +129,9 @@ def start_server(
             raise AssertionError(f"scelle serve exited: {log.read_text()}")
         try:
             if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return LiveServer(url=url, data=data, process=process, log=log)
+                return LiveServer(
+                    url=url, data=data, process=process, log=log, env=dict(extra_env or {})
+                )
         except httpx.TransportError:
             time.sleep(0.1)
     process.kill()
@@ -100,8 +148,8 @@ def stop_server(server: LiveServer) -> None:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    server = start_server(tmp_path / "server-data")
+def live_server(tmp_path: Path, store_env: dict[str, str]) -> Iterator[LiveServer]:
+    server = start_server(tmp_path / "server-data", extra_env=store_env)
     yield server
     stop_server(server)
 

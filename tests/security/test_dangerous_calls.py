@@ -25,6 +25,7 @@ FORBIDDEN_ATTRIBUTES = {("os", "system"), ("os", "popen"), ("os", "execv"), ("os
 # endpoint they talk to may open outgoing connections.
 NETWORK_MODULES = {
     "httpx",
+    "redis",
     "requests",
     "urllib3",
     "aiohttp",
@@ -38,6 +39,8 @@ NETWORK_MODULES = {
 }
 NETWORK_ALLOWED: dict[str, str] = {
     "client": "the SDK talks to the server the user configured (--server / SCELLE_SERVER)",
+    "storage/s3": "the blob store talks to the operator's S3 endpoint (SCELLE_S3_ENDPOINT)",
+    "storage/locks": "upload locks in the operator's Redis (SCELLE_REDIS_URL)",
     "audit/checkpoints": "copies checkpoints to the operator's witness bucket (SCELLE_WITNESS_S3_)",
 }
 

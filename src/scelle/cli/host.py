@@ -53,19 +53,33 @@ def serve(
     worker: bool = typer.Option(
         True, "--worker/--no-worker", help="Also run the purge worker in this process."
     ),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        max=64,
+        envvar="SCELLE_WORKERS",
+        help="Server processes (uvicorn workers); each builds its stores from the settings.",
+    ),
 ) -> None:
     """Run the server (embedded default: SQLite + blobs in the data folder)."""
     import uvicorn
 
     from scelle.config import load_settings
+
+    settings = load_settings(data=data, host=host, port=port)
+    if workers > 1:
+        # Before any metric exists in this process: the worker thread counts here too.
+        _prepare_worker_processes(settings.data)
+
     from scelle.server.app import create_app
     from scelle.server.container import build_services
     from scelle.server.logs import setup_logging
 
-    settings = load_settings(data=data, host=host, port=port)
     setup_logging(level=settings.log_level, json_lines=settings.log_json, log_dir=settings.log_dir)
-    services = build_services(settings)
-    app = create_app(services=services)
+    if workers > 1 and settings.s3_endpoint and not settings.redis_url:
+        fail("--workers N with S3 storage needs SCELLE_REDIS_URL (upload locks across processes)")
+    services = build_services(settings)  # migrates once, before any worker process starts
     stop = threading.Event()
     if worker:
         from scelle.worker import run_forever
@@ -86,18 +100,38 @@ def serve(
         f" --data {settings.data}\n"
         f"  scelle enrol --server {url} --token <the token printed above>"
     )
+    common = {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "access_log": False,
+        "server_header": False,
+        "timeout_graceful_shutdown": 30,
+    }
     try:
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            log_level="warning",
-            access_log=False,
-            server_header=False,
-            timeout_graceful_shutdown=30,
-        )
+        if workers == 1:
+            uvicorn.run(create_app(services=services), **common)  # type: ignore[arg-type]
+        else:
+            uvicorn.run(
+                "scelle.server.app:create_app_from_environment",
+                factory=True,
+                workers=workers,
+                **common,  # type: ignore[arg-type]
+            )
     finally:
         stop.set()
+
+
+def _prepare_worker_processes(data: Path) -> None:
+    """Hand the settings to the worker processes (environment) and share their metrics."""
+    import os
+    import shutil
+
+    os.environ["SCELLE_DATA"] = str(data)
+    metrics_dir = data / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(mode=0o700, parents=True)
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(metrics_dir))
 
 
 def worker_command(

@@ -7,6 +7,7 @@ never commit.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -97,6 +98,23 @@ class Database:
             raise
         finally:
             session.close()
+
+    def lock_exclusive(self, session: Session, name: str) -> None:
+        """Hold the cross-process lock ``name`` until ``session``'s transaction ends.
+
+        PostgreSQL: a transaction-scoped advisory lock (waits for the holder).
+        SQLite: the database's one write lock, which every transaction takes
+        when it begins (``BEGIN IMMEDIATE``), so what it reads cannot change
+        under it. Call it first in the transaction.
+        """
+        if self.engine.dialect.name == "postgresql":
+            digest = hashlib.sha256(b"scelle/v1/lock/" + name.encode()).digest()
+            key = int.from_bytes(digest[:8], "big", signed=True)
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        elif self.engine.dialect.name == "sqlite":
+            # Every SQLite transaction begins with BEGIN IMMEDIATE (see
+            # __init__): opening the connection takes the write lock.
+            session.connection()
 
     def _write_failure_events(self, pending: list[Callable[[Session], None]]) -> None:
         if not pending:

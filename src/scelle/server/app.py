@@ -13,7 +13,7 @@ from scelle.server.container import Services, build_services
 from scelle.server.errors import install_error_handlers
 from scelle.server.middleware import AccessAndHeadersMiddleware
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "create_app_from_environment"]
 
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
@@ -21,7 +21,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     from scelle.accounts.endpoints import router as accounts_router
     from scelle.audit.endpoints import router as audit_router
     from scelle.keys.endpoints import router as keys_router
-    from scelle.server import health
+    from scelle.server import health, metrics
     from scelle.transfers.endpoints import router as transfers_router
     from scelle.uploads.endpoints import router as uploads_router
 
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.state.services = services
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(accounts_router)
     app.include_router(keys_router)
     app.include_router(transfers_router)
@@ -53,3 +54,15 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(audit_router)
     app.add_middleware(AccessAndHeadersMiddleware)
     return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app built from ``SCELLE_*`` settings alone, without migrating.
+
+    The import string ``scelle.server.app:create_app_from_environment`` is
+    what ``scelle serve --workers N`` gives uvicorn: each worker process builds
+    its own stores from the environment (the parent migrated them once).
+    """
+    from scelle.config import load_settings
+
+    return create_app(services=build_services(load_settings(), migrate=False))

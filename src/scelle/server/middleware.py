@@ -8,6 +8,8 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from scelle.server.metric_families import BYTES_IN, BYTES_OUT, REQUEST_SECONDS, REQUESTS
+
 __all__ = ["AccessAndHeadersMiddleware"]
 
 access_log = logging.getLogger("scelle.access")
@@ -39,8 +41,16 @@ class AccessAndHeadersMiddleware:
         started = time.perf_counter()
         status = 0
 
+        async def counted_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                BYTES_IN.inc(len(message.get("body", b"")))
+            return message
+
         async def send_with_headers(message: Message) -> None:
             nonlocal status
+            if message["type"] == "http.response.body":
+                BYTES_OUT.inc(len(message.get("body", b"")))
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = list(message.get("headers", []))
@@ -55,11 +65,14 @@ class AccessAndHeadersMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_headers)
+            await self.app(scope, counted_receive, send_with_headers)
         finally:
             route = scope.get("route")
             # The route template (``/api/v1/transfers/{transfer_id}``), never the query string.
             path = getattr(route, "path", None) or "<unmatched>"
+            elapsed = time.perf_counter() - started
+            REQUESTS.labels(scope["method"], path, str(status)).inc()
+            REQUEST_SECONDS.labels(scope["method"], path).observe(elapsed)
             access_log.info(
                 "%s %s %s %.1fms",
                 scope["method"],

@@ -1,8 +1,9 @@
 """The ``BlobStore`` contract, run against every implementation, then LocalBlobStore's own promises.
 
-``TestBlobStoreContract`` only speaks the protocol, so an S3 store joins by
-adding one entry to ``STORES``. ``TestLocalBlobStore`` checks what only a
-folder can show: modes, layout, a killed writer, a really full disk.
+``TestBlobStoreContract`` only speaks the protocol and runs on ``local`` and
+on ``s3`` (``S3BlobStore`` on a real SeaweedFS server, a bucket per test).
+``TestLocalBlobStore`` checks what only a folder can show: modes, layout, a
+killed writer, a really full disk (the S3 store's own: test_s3_blob_store.py).
 """
 
 from __future__ import annotations
@@ -35,9 +36,7 @@ from scelle.storage.local import READ_CHUNK, LocalBlobStore
 REPO = Path(__file__).resolve().parents[3]
 MiB = 1024 * 1024
 
-STORES: dict[str, Callable[[Path], BlobStore]] = {
-    "local": lambda tmp: LocalBlobStore(tmp / "store"),
-}
+STORES = [pytest.param("local", id="local"), pytest.param("s3", id="s3", marks=pytest.mark.scale)]
 
 # Names that must never become a path: traversal, separators, NUL, absolute
 # paths, the wrong kind of id, and ids with something glued on.
@@ -81,9 +80,19 @@ def read_all(store: BlobStore, key: str, start: int = 0, end: int | None = None)
     return b"".join(store.read(key, start, end))
 
 
-@pytest.fixture(params=sorted(STORES))
+@pytest.fixture(params=STORES)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
-    return STORES[request.param](tmp_path)
+    if request.param == "s3":
+        from scelle.storage.s3 import S3BlobStore
+
+        seaweed = request.getfixturevalue("seaweedfs")
+        return S3BlobStore(
+            endpoint=seaweed.endpoint,
+            bucket=seaweed.new_bucket(),
+            access_key=seaweed.access_key,
+            secret_key=seaweed.secret_key,
+        )
+    return LocalBlobStore(tmp_path / "store")
 
 
 class TestBlobStoreContract:

@@ -1,0 +1,387 @@
+"""Scale benchmarks on PostgreSQL + S3 (SeaweedFS) + Redis, each with a reference in the same run.
+
+Usage:
+  .venv/bin/python bench/scale.py concurrent [--transfers 100] [--size-mib 10] [--workers 4]
+  .venv/bin/python bench/scale.py listing [--rows 1000000]
+
+``concurrent``: N transfers at once (create, tus upload of SIZE MiB, seal,
+download), all in flight together, against ``scelle serve --workers W`` and,
+as the reference, the same stores served by one process. Printed: errors,
+aggregate throughput (MB/s of upload + download), p50/p99 latency of a whole
+transfer, and the ratio W processes / 1 process.
+
+``listing``: the inbox and sent queries the API runs, on a user with 10^6
+transfers generated in PostgreSQL (``generate_series``), against the same
+queries on a user with 10^3 transfers in the same database: a ratio near 1
+means the indexes keep listing cost flat as the table grows.
+
+Everything runs in temporary databases, buckets and folders, removed at the
+end. Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379; starts
+its own SeaweedFS (``.venv/bin/weed``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import hashlib
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests import factories
+from tests.backends import REDIS_URL, PostgresDatabases, SeaweedFS, pg_url
+
+from scelle.config import Settings
+from scelle.crypto.signing import transfer_signature_message
+from scelle.db.base import utcnow
+from scelle.db.models import Role
+from scelle.server.container import build_services
+
+BIN = Path(sys.executable).parent
+MiB = 1024 * 1024
+TUS = {"Tus-Resumable": "1.0.0"}
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{platform.node()}: {os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Outcome:
+    seconds: float
+    errors: int
+    latencies: list[float]
+    moved_bytes: int
+
+    @property
+    def throughput(self) -> float:
+        return self.moved_bytes / self.seconds / 1e6
+
+    def pct(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def one_transfer(
+    client: httpx.AsyncClient,
+    url: str,
+    sender: factories.Member,
+    recipient: factories.Member,
+    payload: bytes,
+) -> float:
+    started = time.perf_counter()
+    s_auth = {"Authorization": f"Bearer {sender.token}"}
+    metadata = os.urandom(64)
+    created = await client.post(
+        url + "/api/v1/transfers",
+        json={
+            "recipients": [{"user_id": recipient.user_id, "key_id": recipient.key_id}],
+            "payload_size": len(payload),
+            "payload_sha256": hashlib.sha256(payload).hexdigest(),
+            "metadata": base64.b64encode(metadata).decode(),
+        },
+        headers=s_auth,
+    )
+    created.raise_for_status()
+    transfer_id = created.json()["id"]
+    upload = await client.post(
+        url + "/api/v1/uploads",
+        headers={
+            **s_auth,
+            **TUS,
+            "Upload-Length": str(len(payload)),
+            "Upload-Metadata": "transfer " + base64.b64encode(transfer_id.encode()).decode(),
+        },
+    )
+    upload.raise_for_status()
+    patched = await client.patch(
+        url + upload.headers["Location"],
+        content=payload,
+        headers={
+            **s_auth,
+            **TUS,
+            "Content-Type": "application/offset+octet-stream",
+            "Upload-Offset": "0",
+        },
+    )
+    patched.raise_for_status()
+    message = transfer_signature_message(
+        transfer_id, hashlib.sha256(payload).digest(), hashlib.sha256(metadata).digest()
+    )
+    sealed = await client.post(
+        f"{url}/api/v1/transfers/{transfer_id}/seal",
+        json={"signature": base64.b64encode(sender.signing_key.sign(message)).decode()},
+        headers=s_auth,
+    )
+    sealed.raise_for_status()
+    got = await client.get(
+        f"{url}/api/v1/transfers/{transfer_id}/content",
+        headers={"Authorization": f"Bearer {recipient.token}"},
+    )
+    got.raise_for_status()
+    if got.content != payload:
+        raise RuntimeError("downloaded bytes differ")
+    return time.perf_counter() - started
+
+
+async def run_concurrent(
+    url: str, pairs: list[tuple[factories.Member, factories.Member]], size: int
+) -> Outcome:
+    payloads = [os.urandom(size) for _ in pairs]
+    limits = httpx.Limits(max_connections=len(pairs) + 10, max_keepalive_connections=len(pairs))
+    async with httpx.AsyncClient(timeout=600, limits=limits) as client:
+        started = time.perf_counter()
+        results = await asyncio.gather(
+            *(
+                one_transfer(client, url, s, r, p)
+                for (s, r), p in zip(pairs, payloads, strict=True)
+            ),
+            return_exceptions=True,
+        )
+        seconds = time.perf_counter() - started
+    latencies = [r for r in results if isinstance(r, float)]
+    errors = len(results) - len(latencies)
+    kinds: dict[str, int] = {}
+    for r in results:
+        if isinstance(r, BaseException):
+            kind = type(r).__name__
+            if isinstance(r, httpx.HTTPStatusError):
+                kind = f"HTTP {r.response.status_code} {r.response.text[:80]}"
+            kinds[kind] = kinds.get(kind, 0) + 1
+    if kinds:
+        print(f"errors: {kinds}", file=sys.stderr)
+    return Outcome(seconds, errors, latencies, 2 * size * len(latencies))
+
+
+def serve(env: dict[str, str], data: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    log = data.parent / f"serve-{workers}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                str(BIN / "scelle"),
+                "serve",
+                "--data",
+                str(data),
+                "--port",
+                str(port),
+                "--no-worker",
+                f"--workers={workers}",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(log.read_text())
+        try:
+            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+def concurrent(args: argparse.Namespace) -> None:
+    databases = PostgresDatabases()
+    with tempfile.TemporaryDirectory(prefix="scelle-bench-") as tmp:
+        work = Path(tmp)
+        seaweed = SeaweedFS(work / "seaweedfs")
+        seaweed.start()
+        try:
+            rows = []
+            for workers in (args.workers, 1):
+                env = {k: v for k, v in os.environ.items() if not k.startswith("SCELLE_")}
+                env.update(
+                    {
+                        "SCELLE_DATABASE_URL": pg_url(databases.create()),
+                        "SCELLE_S3_ENDPOINT": seaweed.endpoint,
+                        "SCELLE_S3_BUCKET": seaweed.new_bucket(),
+                        "SCELLE_S3_ACCESS_KEY": seaweed.access_key,
+                        "SCELLE_S3_SECRET_KEY": seaweed.secret_key,
+                        "SCELLE_REDIS_URL": REDIS_URL,
+                    }
+                )
+                data = work / f"data-{workers}"
+                os.environ.update({k: v for k, v in env.items() if k.startswith("SCELLE_")})
+                services = build_services(Settings(data=data))
+                factories.org(services, "lab-x")
+                factories.org(services, "cpam-75")
+                recipient = factories.member(services, "cpam-75", Role.RECIPIENT)
+                pairs = [
+                    (factories.member(services, "lab-x", Role.SENDER), recipient)
+                    for _ in range(args.transfers)
+                ]
+                services.database.dispose()
+                proc, url = serve(env, data, workers)
+                try:
+                    outcome = asyncio.run(run_concurrent(url, pairs, args.size_mib * MiB))
+                finally:
+                    proc.terminate()
+                    proc.wait(timeout=60)
+                rows.append((workers, outcome))
+        finally:
+            seaweed.stop()
+            databases.drop_all()
+    print(
+        f"\n{args.transfers} concurrent transfers of {args.size_mib} MiB "
+        f"(create, tus upload, seal, download) on PostgreSQL + SeaweedFS S3 + Redis"
+    )
+    print(f"machine: {machine()}\n")
+    print(f"{'server':<14}{'errors':>7}{'seconds':>9}{'MB/s':>9}{'p50 s':>8}{'p99 s':>8}")
+    for workers, o in rows:
+        print(
+            f"{str(workers) + ' process(es)':<14}{o.errors:>7}{o.seconds:>9.2f}"
+            f"{o.throughput:>9.1f}{o.pct(0.5):>8.2f}{o.pct(0.99):>8.2f}"
+        )
+    many, one = rows[0][1], rows[1][1]
+    print(
+        f"\nratio {args.workers} processes / 1 process: throughput "
+        f"{many.throughput / one.throughput:.2f}x, p50 latency {many.pct(0.5) / one.pct(0.5):.2f}x,"
+        f" p99 latency {many.pct(0.99) / one.pct(0.99):.2f}x"
+    )
+
+
+def listing(args: argparse.Namespace) -> None:
+    from sqlalchemy import text
+
+    from scelle.transfers import repository
+
+    databases = PostgresDatabases()
+    try:
+        with tempfile.TemporaryDirectory(prefix="scelle-bench-") as tmp:
+            os.environ["SCELLE_DATABASE_URL"] = pg_url(databases.create())
+            services = build_services(Settings(data=Path(tmp) / "data"))
+            factories.org(services, "lab-x")
+            factories.org(services, "cpam-75")
+            big_sender = factories.member(services, "lab-x", Role.SENDER)
+            small_sender = factories.member(services, "lab-x", Role.SENDER)
+            big_recipient = factories.member(services, "cpam-75", Role.RECIPIENT)
+            small_recipient = factories.member(services, "cpam-75", Role.RECIPIENT)
+            fill = """
+                INSERT INTO transfers (id, sender_id, sender_key_id, status, payload_size,
+                    payload_sha256, metadata_ciphertext, metadata_sha256, created_at,
+                    expires_at, download_count)
+                SELECT :prefix || lpad(g::text, 26, '0'), :sender, :key, 'available', 1000,
+                    sha256(g::text::bytea), '\\x00'::bytea, sha256(g::text::bytea),
+                    now() - (g || ' seconds')::interval, now() + interval '7 days', 0
+                FROM generate_series(1, :n) AS g;
+                INSERT INTO transfer_recipients (transfer_id, user_id, key_id, download_count)
+                SELECT :prefix || lpad(g::text, 26, '0'), :recipient, :rkey, 0
+                FROM generate_series(1, :n) AS g;
+            """
+            started = time.perf_counter()
+            with services.database.engine.begin() as conn:
+                for prefix, sender, recipient, n in (
+                    ("tr_b", big_sender, big_recipient, args.rows),
+                    ("tr_s", small_sender, small_recipient, 1000),
+                ):
+                    for statement in fill.split(";"):
+                        if statement.strip():
+                            conn.execute(
+                                text(statement),
+                                {
+                                    "prefix": prefix[:4],
+                                    "sender": sender.user_id,
+                                    "key": sender.key_id,
+                                    "recipient": recipient.user_id,
+                                    "rkey": recipient.key_id,
+                                    "n": n,
+                                },
+                            )
+                conn.execute(text("ANALYZE"))
+            generated = time.perf_counter() - started
+            now = utcnow() + timedelta(seconds=1)
+
+            def best(call: object, repeat: int = 20) -> float:
+                times = []
+                for _ in range(repeat):
+                    with services.database.transaction() as session:
+                        t0 = time.perf_counter()
+                        call(session)  # type: ignore[operator]
+                        times.append(time.perf_counter() - t0)
+                return statistics.median(times)
+
+            results = []
+            for name, big, small in (
+                (
+                    "inbox (500 newest)",
+                    lambda s: repository.inbox(s, big_recipient.user_id, now),
+                    lambda s: repository.inbox(s, small_recipient.user_id, now),
+                ),
+                (
+                    "sent (500 newest)",
+                    lambda s: repository.sent(s, big_sender.user_id),
+                    lambda s: repository.sent(s, small_sender.user_id),
+                ),
+            ):
+                results.append((name, best(big), best(small)))
+            services.database.dispose()
+    finally:
+        databases.drop_all()
+    print(
+        f"\nlisting queries: a user with {args.rows:,} transfers vs one with 1,000 "
+        f"(same PostgreSQL database; rows generated in {generated:.1f} s)"
+    )
+    print(f"machine: {machine()}\n")
+    big_label = f"{args.rows:,} rows ms"
+    print(f"{'query':<22}{big_label:>18}{'1,000 rows ms':>15}{'ratio':>8}")
+    for name, big_s, small_s in results:
+        print(f"{name:<22}{big_s * 1000:>18.2f}{small_s * 1000:>15.2f}{big_s / small_s:>8.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("concurrent")
+    c.add_argument("--transfers", type=int, default=100)
+    c.add_argument("--size-mib", type=int, default=10)
+    c.add_argument("--workers", type=int, default=4)
+    c.set_defaults(run=concurrent)
+    li = sub.add_parser("listing")
+    li.add_argument("--rows", type=int, default=1_000_000)
+    li.set_defaults(run=listing)
+    args = parser.parse_args()
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()

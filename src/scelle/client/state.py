@@ -7,7 +7,8 @@
       identity.age               X25519 identity, age-encrypted (scrypt) under the passphrase
       signing.age                Ed25519 key (PKCS#8), age-encrypted the same way
       public.json                this device's public key bundle and fingerprint
-      pins.json                  fingerprints pinned per correspondent (TOFU)
+      pins.json                  pinned fingerprints per correspondent (TOFU), retired ones too
+      retired/<fingerprint>/     keys replaced by `scelle keys rotate`, still passphrase-encrypted
       outbox/<key>/              ciphertext + state of a send not yet sealed, to resume it
 
 Every file is written to a temporary name, fsynced and renamed.

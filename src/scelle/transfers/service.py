@@ -26,11 +26,20 @@ from scelle.accounts import repository as accounts_repository
 from scelle.crypto.errors import CryptoError
 from scelle.crypto.signing import VerifyKey, transfer_signature_message
 from scelle.db.base import utcnow
-from scelle.db.models import Role, Transfer, TransferRecipient, TransferStatus, User, UserStatus
+from scelle.db.models import (
+    KeyRevocation,
+    Role,
+    Transfer,
+    TransferRecipient,
+    TransferStatus,
+    User,
+    UserStatus,
+)
 from scelle.errors import (
     Conflict,
     Gone,
     InvalidInput,
+    KeyRevoked,
     NotFound,
     PayloadTooLarge,
     PermissionDenied,
@@ -125,6 +134,13 @@ def create(
         ):
             raise NotFound("a recipient is unknown or cannot receive transfers")
         key = keys_repository.current_key(session, user.id)
+        addressed = (
+            keys_repository.key_by_id(session, ref.key_id)
+            if key is None or key.id != ref.key_id
+            else None
+        )
+        if addressed is not None and addressed.user_id == user.id and addressed.revoked_at:
+            raise KeyRevoked("a recipient's key was revoked; resolve the recipients again")
         if key is None or key.id != ref.key_id:
             raise Conflict("a recipient's key changed; resolve the recipients again")
         links.append(TransferRecipient(transfer_id=transfer_id, user_id=user.id, key_id=key.id))
@@ -203,6 +219,8 @@ def seal(
     signature = _b64(signature_b64, "signature")
     key = keys_repository.key_by_id(session, transfer.sender_key_id)
     assert key is not None  # noqa: S101  (foreign key)
+    if key.revocation_reason in {KeyRevocation.REVOKED.value, KeyRevocation.LOST_DEVICE.value}:
+        raise KeyRevoked("your key was revoked; this transfer cannot be sealed")
     message = transfer_signature_message(
         transfer.id, transfer.payload_sha256, transfer.metadata_sha256
     )

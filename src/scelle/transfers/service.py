@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from scelle import ids
 from scelle.accounts import repository as accounts_repository
+from scelle.anomaly import service as anomaly
 from scelle.crypto.errors import CryptoError
 from scelle.crypto.signing import VerifyKey, transfer_signature_message
 from scelle.db.base import utcnow
@@ -193,6 +194,7 @@ def visible(
         ):
             return transfer, False
     # Unknown and foreign ids are recorded alike: probing shows up in the log.
+    anomaly.note_lookup_failure(session, principal)
     services.audit.record_failure(
         session,
         "transfer:lookup:failure",

@@ -97,7 +97,8 @@ def _client(server: str | None, *, logged_in: bool = True) -> tuple[ScelleClient
     session = LocalState().load_session(server)
     if logged_in and not session.token:
         raise LocalStateError(f"not logged in to {session.server}: run `scelle login` first")
-    return ScelleClient(session.server, session.token), session
+    device = LocalState().device_id()
+    return ScelleClient(session.server, session.token, device_id=device), session
 
 
 @contextlib.contextmanager
@@ -144,7 +145,7 @@ def enrol(
     """Set your password with a one-time enrolment token; prints your TOTP secret."""
     password = _password(password_stdin)
     state = LocalState()
-    with ScelleClient(server) as client:
+    with ScelleClient(server, device_id=LocalState().device_id()) as client:
         result = client.enrol(token, password)
     state.save_session(
         Session(server=client.server, user_id=result["user_id"], email=result["email"])
@@ -178,7 +179,7 @@ def login(
         if not sys.stdin.isatty():
             fail("a second factor is needed: use --otp CODE")
         otp = input("TOTP code: ").strip()
-    with ScelleClient(server) as client:
+    with ScelleClient(server, device_id=LocalState().device_id()) as client:
         result = client.login(email, password, otp)
     user = result["user"]
     LocalState().save_session(

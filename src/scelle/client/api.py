@@ -63,15 +63,20 @@ class ScelleClient:
         transport: httpx.BaseTransport | None = None,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         http: httpx.Client | None = None,
+        device_id: str | None = None,
     ) -> None:
         """Connect lazily to ``server``; ``transport`` or a ready ``http`` client serve tests.
 
         ``http`` (for example Starlette's TestClient over the real app) is used
-        as is, including its base URL.
+        as is, including its base URL. ``device_id`` (from ``LocalState.device_id``)
+        is sent as ``X-Scelle-Device``.
         """
         self.server = server.rstrip("/")
         self.token = token
         headers = {"User-Agent": f"scelle/{__version__}"}
+        if device_id:
+            # Lets the server tell this device from others (new-device notices).
+            headers["X-Scelle-Device"] = device_id
         if http is None:
             import httpx
 

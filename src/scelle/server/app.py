@@ -19,6 +19,7 @@ __all__ = ["create_app"]
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
     """A configured Scellé app: stores opened and migrated, routes mounted, errors mapped."""
     from scelle.accounts.endpoints import router as accounts_router
+    from scelle.accounts.oidc_endpoints import router as oidc_router
     from scelle.keys.endpoints import router as keys_router
     from scelle.server import health
     from scelle.transfers.endpoints import router as transfers_router
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(accounts_router)
+    app.include_router(oidc_router)
     app.include_router(keys_router)
     app.include_router(transfers_router)
     app.include_router(uploads_router)

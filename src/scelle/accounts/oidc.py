@@ -55,6 +55,7 @@ log = logging.getLogger("scelle.oidc")
 
 _FORBIDDEN_ALGS = frozenset({"none", "HS256", "HS384", "HS512"})
 _CACHE_SECONDS = 300.0
+_HTTP_TIMEOUT = 10.0
 _cache: dict[str, tuple[float, dict[str, Any]]] = {}
 
 
@@ -90,7 +91,7 @@ def _fetch_json(settings: Settings, url: str, *, cache: bool = True) -> dict[str
     if cache and hit is not None and now - hit[0] < _CACHE_SECONDS:
         return hit[1]
     try:
-        response = httpx.get(url, timeout=settings.smtp_timeout_seconds, follow_redirects=False)
+        response = httpx.get(url, timeout=_HTTP_TIMEOUT, follow_redirects=False)
         response.raise_for_status()
         document = response.json()
     except (httpx.HTTPError, ValueError) as exc:
@@ -163,7 +164,7 @@ def _exchange(settings: Settings, provider: dict[str, Any], code: str, verifier:
                 "code_verifier": verifier,
             },
             auth=(str(settings.oidc_client_id), secret),
-            timeout=settings.smtp_timeout_seconds,
+            timeout=_HTTP_TIMEOUT,
         )
     except httpx.HTTPError as exc:
         raise ServiceUnavailable("the sign-in provider cannot be reached") from exc

@@ -3,7 +3,7 @@
 #   system packages (the reference `age` tool for interop tests, libfaketime
 #   for the clock-jump fault tests, nginx for the transfer benchmark), the
 #   Python virtualenv from the hashed lock file, and the npm packages the tus
-#   interop test runs.
+#   interop and SSO tests run.
 # Usage: scripts/setup.sh [--runtime-only]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,5 +51,9 @@ fi
 if [ "$runtime_only" = 0 ] && [ -f tests/integration/js/package-lock.json ] && [ ! -d tests/integration/js/node_modules ]; then
     log "installing npm packages for the tus-js-client interop test"
     (cd tests/integration/js && npm ci --silent --no-audit --no-fund </dev/null)
+fi
+if [ "$runtime_only" = 0 ] && [ -f tests/integration/oidc/package-lock.json ] && [ ! -d tests/integration/oidc/node_modules ]; then
+    log "installing the OpenID Connect provider (oidc-provider) for the SSO tests"
+    (cd tests/integration/oidc && npm ci --silent --no-audit --no-fund </dev/null)
 fi
 log "setup done"

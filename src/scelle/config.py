@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
@@ -83,6 +84,44 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = Field(
         default=None, description="bearer token /metrics asks for; unset: loopback clients only"
     )
+    # E-mail notifications (exfiltration alerts, new-device logins). Without
+    # smtp_host they are written to the server log, without their body.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "scelle@localhost"
+    smtp_tls: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_ca_file: Path | None = Field(default=None, description="CA bundle for the SMTP server")
+    smtp_timeout_seconds: float = 10.0
+
+    # Exfiltration detection: per account, in a sliding window. Crossing one
+    # threshold throttles the account's transfer reads for the cool-down and
+    # alerts its organisation's admins.
+    exfiltration_window: timedelta = timedelta(minutes=10)
+    exfiltration_max_downloads: int = 200
+    exfiltration_max_listings: int = 600
+    exfiltration_max_lookup_failures: int = 30
+    exfiltration_cooldown: timedelta = timedelta(minutes=30)
+
+    # New-device login notifications.
+    notify_new_device: bool = True
+
+    # OpenID Connect single sign-on (e.g. Pro Santé Connect). Off without an issuer.
+    oidc_issuer: str | None = Field(default=None, description="issuer URL (discovery base)")
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_scopes: str = "openid email"
+    oidc_redirect_url: str | None = Field(default=None, description="this server's callback URL")
+    oidc_required_acr: str | None = Field(
+        default=None, description="minimum acr; an SSO login at or above it counts as MFA"
+    )
+    # acr values from weakest to strongest, to compare "at or above" (space-separated).
+    oidc_acr_order: str = ""
+    oidc_algorithms: str = "RS256 ES256 PS256"
+    oidc_email_claim: str = "email"
+    oidc_login_lifetime: timedelta = timedelta(minutes=10)
+    oidc_leeway_seconds: int = 60
 
     @field_validator("data")
     @classmethod

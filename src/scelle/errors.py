@@ -16,7 +16,8 @@ secrets, file names or health data.
     ├── PermissionDenied                 403 permission_denied
     ├── NotFound                         404 not_found
     ├── Conflict                         409 conflict
-    │   └── UploadOffsetMismatch         409 upload_offset_mismatch
+    │   ├── UploadOffsetMismatch         409 upload_offset_mismatch
+    │   └── KeyRevoked                   409 key_revoked
     ├── Gone                             410 gone
     ├── PayloadTooLarge                  413 payload_too_large
     ├── UnsupportedMediaType             415 unsupported_media_type
@@ -30,6 +31,7 @@ secrets, file names or health data.
     └── ClientError                      (client side only, never sent by the server)
         ├── ServerError                  the server answered with an error document
         ├── KeyChanged                   a pinned key changed without confirmation
+        │   └── KeyRotated               ... to a successor the pinned key signed
         ├── SignatureInvalid             the sender's signature does not verify
         ├── DecryptionFailed             one opaque error for every decryption failure
         ├── AuditProofInvalid            an audit receipt or checkpoint fails
@@ -54,6 +56,8 @@ __all__ = [
     "InvalidCredentials",
     "InvalidInput",
     "KeyChanged",
+    "KeyRevoked",
+    "KeyRotated",
     "LocalStateError",
     "MFARequired",
     "NotFound",
@@ -152,6 +156,11 @@ class UploadOffsetMismatch(Conflict):
     default_message = "Upload-Offset does not match the current offset"
 
 
+class KeyRevoked(Conflict):
+    code = "key_revoked"
+    default_message = "this key was revoked; resolve the recipients again"
+
+
 class Gone(ScelleError):
     code = "gone"
     status = 410
@@ -244,6 +253,13 @@ class ServerError(ClientError):
 class KeyChanged(ClientError):
     code = "key_changed"
     default_message = "a correspondent's key changed"
+
+
+class KeyRotated(KeyChanged):
+    """The key changed to one the pinned key signed for: accept it with ``scelle keys accept``."""
+
+    code = "key_rotated"
+    default_message = "a correspondent rotated their key"
 
 
 class SignatureInvalid(ClientError):

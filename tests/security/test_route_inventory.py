@@ -28,6 +28,11 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("HEAD", "/docs/oauth2-redirect"): "Swagger UI helper page, static",
     ("POST", "/api/v1/enrol"): "authenticated by the one-time enrolment token in the body",
     ("POST", "/api/v1/auth/token"): "login: password and second factor in the body",
+    ("GET", "/api/v1/auth/oidc/start"): "SSO: redirects to the provider (404 unless configured)",
+    (
+        "GET",
+        "/api/v1/auth/oidc/callback",
+    ): "SSO: authenticated by the state and the provider's code",
     ("OPTIONS", "/api/v1/uploads"): "tus discovery (version, extensions, max size)",
     ("OPTIONS", "/api/v1/uploads/{upload_id}"): "tus discovery (version, extensions, max size)",
     ("GET", "/api/v1/audit/log-key"): "the audit log's public key: witnesses and auditors pin it",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
-from scelle.accounts import schemas, service, totp
+from scelle.accounts import devices, schemas, service, totp
 from scelle.keys import service as key_service
 from scelle.server.dependencies import CurrentUser, DbSession, ServicesDep
 
@@ -31,10 +31,19 @@ def enrol(
     "/auth/token", response_model=schemas.LoginResponse, status_code=status.HTTP_201_CREATED
 )
 def login(
-    body: schemas.LoginRequest, session: DbSession, services: ServicesDep
+    body: schemas.LoginRequest, request: Request, session: DbSession, services: ServicesDep
 ) -> schemas.LoginResponse:
     """Password and second factor (TOTP or a recovery code) → a new API token, shown once."""
     result = service.login(session, services, body.email, body.password, body.otp, name=body.name)
+    devices.notice_login(
+        session,
+        services,
+        result.user,
+        device_id=request.headers.get(devices.DEVICE_HEADER),
+        user_agent=request.headers.get("user-agent"),
+        client_ip=request.client.host if request.client else None,
+        method="password",
+    )
     return schemas.LoginResponse(
         token=result.token,
         token_id=result.api_token.id,

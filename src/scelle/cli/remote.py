@@ -97,7 +97,8 @@ def _client(server: str | None, *, logged_in: bool = True) -> tuple[ScelleClient
     session = LocalState().load_session(server)
     if logged_in and not session.token:
         raise LocalStateError(f"not logged in to {session.server}: run `scelle login` first")
-    client = ScelleClient(session.server, session.token)
+    device = LocalState().device_id()
+    client = ScelleClient(session.server, session.token, device_id=device)
     client.receipt_hook = receipts.recorder(LocalState(), session.server)
     return client, session
 
@@ -146,7 +147,7 @@ def enrol(
     """Set your password with a one-time enrolment token; prints your TOTP secret."""
     password = _password(password_stdin)
     state = LocalState()
-    with ScelleClient(server) as client:
+    with ScelleClient(server, device_id=LocalState().device_id()) as client:
         result = client.enrol(token, password)
     state.save_session(
         Session(server=client.server, user_id=result["user_id"], email=result["email"])
@@ -180,7 +181,7 @@ def login(
         if not sys.stdin.isatty():
             fail("a second factor is needed: use --otp CODE")
         otp = input("TOTP code: ").strip()
-    with ScelleClient(server) as client:
+    with ScelleClient(server, device_id=LocalState().device_id()) as client:
         result = client.login(email, password, otp)
     user = result["user"]
     LocalState().save_session(
@@ -325,7 +326,7 @@ def keys_show(
                 "org": entry["org"],
                 "key_id": entry["key_id"],
                 "fingerprint": fingerprint,
-                "pin": pins.status(state, str(entry["user_id"]), fingerprint),
+                "pin": pins.assess(state, entry),
             }
         )
     if json_out:
@@ -345,18 +346,168 @@ def keys_trust(
     state = LocalState()
     client, _session = _client(server)
     with client:
-        entries = [e for e in client.directory([email]) if str(e["email"]).lower() == email.lower()]
-    if len(entries) != 1:
-        fail(f"no single user with a published key is named {email}")
-    entry = entries[0]
+        entry = _single_entry(client, email)
     fingerprint = pins.fingerprint_of(entry)
-    previous = pins.trust(state, str(entry["user_id"]), str(entry["email"]), fingerprint)
+    previous = pins.trust(state, str(entry["user_id"]), str(entry["email"]), fingerprint, entry)
     if json_out:
         emit_json({"email": entry["email"], "fingerprint": fingerprint, "previous": previous})
     else:
         stdout.print(f"trusted {entry['email']}: {fingerprint}")
         if previous and previous != fingerprint:
             stdout.print(f"(replaces {previous})")
+
+
+def _single_entry(client: ScelleClient, email: str) -> dict[str, Any]:
+    entries = [e for e in client.directory([email]) if str(e["email"]).lower() == email.lower()]
+    if len(entries) != 1:
+        fail(f"no single user with a published key is named {email}")
+    return entries[0]
+
+
+@keys_app.command("accept")
+def keys_accept(
+    email: str = typer.Argument(..., help="The correspondent who rotated their key."),
+    server: str | None = ServerOption,
+    json_out: bool = JsonOption,
+) -> None:
+    """Accept a correspondent's rotated key, when the key you pinned signed the new one."""
+    state = LocalState()
+    client, _session = _client(server)
+    with client:
+        entry = _single_entry(client, email)
+    previous = pins.accept(state, entry)
+    fingerprint = pins.fingerprint_of(entry)
+    if json_out:
+        emit_json({"email": entry["email"], "fingerprint": fingerprint, "previous": previous})
+    else:
+        stdout.print(f"accepted the rotation of {entry['email']}: {previous} -> {fingerprint}")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    passphrase_stdin: bool = typer.Option(
+        False,
+        "--passphrase-stdin",
+        help="Read the passphrase from stdin (it unlocks the current keys and protects the new).",
+    ),
+    server: str | None = ServerOption,
+    json_out: bool = JsonOption,
+) -> None:
+    """Replace your keys by new ones that your current key signs (correspondents verify it)."""
+    state = LocalState()
+    passphrase = _passphrase(passphrase_stdin)
+    assert passphrase is not None  # noqa: S101  (required=True)
+    current = require_keys(state, passphrase)
+    client, _session = _client(server)
+    successor = Keyring.generate()
+    successor.save(state, passphrase, pending=True)
+    try:
+        with client:
+            published = client.publish_keys(
+                successor.recipient,
+                successor.ed25519_public,
+                successor.self_signature(),
+                rotation_signature=current.rotation_signature(successor),
+            )
+    except BaseException:
+        Keyring.discard_pending(state)
+        raise
+    retired = Keyring.retire(state, current.fingerprint)
+    Keyring.commit_pending(state)
+    bundle = {
+        "key_id": str(published["key_id"]),
+        "recipient": successor.recipient,
+        "fingerprint": successor.fingerprint,
+    }
+    state.save_public(bundle)
+    if json_out:
+        emit_json({**bundle, "previous": current.fingerprint, "retired": str(retired)})
+    else:
+        stdout.print(f"rotated: {current.fingerprint} -> {successor.fingerprint}")
+        stdout.print(f"the old keys are kept in {retired} (for transfers already sent to them)")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    yes: bool = typer.Option(False, "--yes", help="Do it (nothing is revoked without it)."),
+    server: str | None = ServerOption,
+    json_out: bool = JsonOption,
+) -> None:
+    """Revoke your published key: nobody can send to it any more (until you publish a new one)."""
+    if not yes:
+        fail("revoking stops every new transfer to you until you publish a key; add --yes")
+    client, _session = _client(server)
+    with client:
+        result = client.revoke_key()
+    if json_out:
+        emit_json(result)
+    else:
+        stdout.print(
+            f"revoked {result['revoked_keys']} key(s);"
+            " run `scelle keygen --force` to publish new ones"
+        )
+
+
+@keys_app.command("lost-device")
+def keys_lost_device(
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read your account password from stdin."
+    ),
+    otp: str | None = typer.Option(None, "--otp", help="A TOTP code or a recovery code."),
+    passphrase_stdin: bool = typer.Option(
+        False,
+        "--passphrase-stdin",
+        help="Read the new keys' passphrase from stdin (after the password, when both are).",
+    ),
+    force: bool = typer.Option(False, "--force", help="Replace keys already on this device."),
+    server: str | None = ServerOption,
+    json_out: bool = JsonOption,
+) -> None:
+    """After `scelle login` on a new device: revoke all keys and other sessions, publish new."""
+    state = LocalState()
+    if Keyring.exists(state) and not force:
+        fail(f"keys already exist in {state.home}; --force replaces them")
+    client, session = _client(server)
+    password = _password(password_stdin)
+    if otp is None:
+        if not sys.stdin.isatty():
+            fail("a second factor is needed: use --otp CODE")
+        otp = input("TOTP code: ").strip()
+    passphrase = _passphrase(passphrase_stdin, confirm=True)
+    assert passphrase is not None  # noqa: S101  (required=True)
+    keyring = Keyring.generate()
+    keyring.save(state, passphrase, pending=True)
+    try:
+        with client:
+            result = client.lost_device(
+                password, otp, keyring.recipient, keyring.ed25519_public, keyring.self_signature()
+            )
+    except BaseException:
+        Keyring.discard_pending(state)
+        raise
+    Keyring.commit_pending(state)
+    session.token = str(result["token"])
+    state.save_session(session)
+    bundle = {
+        "key_id": str(result["key"]["key_id"]),
+        "recipient": keyring.recipient,
+        "fingerprint": keyring.fingerprint,
+    }
+    state.save_public(bundle)
+    if json_out:
+        emit_json(
+            {
+                **bundle,
+                "revoked_keys": result["revoked_keys"],
+                "revoked_tokens": result["revoked_tokens"],
+            }
+        )
+    else:
+        stdout.print(
+            f"revoked {result['revoked_keys']} key(s) and {result['revoked_tokens']} other"
+            " session(s); new keys published"
+        )
+        stdout.print(f"your new fingerprint: {keyring.fingerprint} (tell your correspondents)")
 
 
 # -- transfers -------------------------------------------------------------------

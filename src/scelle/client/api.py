@@ -51,6 +51,14 @@ def _error(response: httpx.Response) -> ServerError:
     return ServerError(message, http_status=response.status_code, remote_code=code)
 
 
+def _bundle(x25519_recipient: str, ed25519_public: bytes, self_signature: bytes) -> dict[str, Any]:
+    return {
+        "x25519_recipient": x25519_recipient,
+        "ed25519_public": base64.b64encode(ed25519_public).decode(),
+        "self_signature": base64.b64encode(self_signature).decode(),
+    }
+
+
 def _segment(value: str) -> str:
     """One URL path segment: an id from the command line cannot reach another endpoint."""
     return quote(value, safe="")
@@ -67,15 +75,20 @@ class ScelleClient:
         transport: httpx.BaseTransport | None = None,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         http: httpx.Client | None = None,
+        device_id: str | None = None,
     ) -> None:
         """Connect lazily to ``server``; ``transport`` or a ready ``http`` client serve tests.
 
         ``http`` (for example Starlette's TestClient over the real app) is used
-        as is, including its base URL.
+        as is, including its base URL. ``device_id`` (from ``LocalState.device_id``)
+        is sent as ``X-Scelle-Device``.
         """
         self.server = server.rstrip("/")
         self.token = token
         headers = {"User-Agent": f"scelle/{__version__}"}
+        if device_id:
+            # Lets the server tell this device from others (new-device notices).
+            headers["X-Scelle-Device"] = device_id
         if http is None:
             import httpx
 
@@ -186,19 +199,50 @@ class ScelleClient:
     # -- keys ----------------------------------------------------------------
 
     def publish_keys(
-        self, x25519_recipient: str, ed25519_public: bytes, self_signature: bytes
+        self,
+        x25519_recipient: str,
+        ed25519_public: bytes,
+        self_signature: bytes,
+        rotation_signature: bytes | None = None,
     ) -> dict[str, Any]:
-        """Publish the caller's key bundle (replacing the previous one)."""
+        """Publish the caller's key bundle (replacing the previous one).
+
+        With ``rotation_signature`` (the current key's signature over the new
+        bundle, see ``key_rotation_message``) it is a rotation correspondents
+        can verify.
+        """
+        body = _bundle(x25519_recipient, ed25519_public, self_signature)
+        if rotation_signature is not None:
+            body["rotation_signature"] = base64.b64encode(rotation_signature).decode()
+        result: dict[str, Any] = self._json("PUT", "/keys/me", json=body, expect=(200, 201))
+        return result
+
+    def revoke_key(self) -> dict[str, Any]:
+        """Revoke the caller's current key: no new transfer can be addressed to it."""
+        result: dict[str, Any] = self._json("POST", "/keys/me/revoke")
+        return result
+
+    def lost_device(
+        self,
+        password: str,
+        otp: str,
+        x25519_recipient: str,
+        ed25519_public: bytes,
+        self_signature: bytes,
+    ) -> dict[str, Any]:
+        """Re-authenticate, revoke every key and other token, publish this device's bundle.
+
+        The client switches to the fresh token the server returns.
+        """
+        body: dict[str, Any] = {
+            **_bundle(x25519_recipient, ed25519_public, self_signature),
+            "password": password,
+            "otp": otp,
+        }
         result: dict[str, Any] = self._json(
-            "PUT",
-            "/keys/me",
-            json={
-                "x25519_recipient": x25519_recipient,
-                "ed25519_public": base64.b64encode(ed25519_public).decode(),
-                "self_signature": base64.b64encode(self_signature).decode(),
-            },
-            expect=(200, 201),
+            "POST", "/keys/me/lost-device", json=body, expect=(201,)
         )
+        self.token = result["token"]
         return result
 
     def directory(self, targets: list[str]) -> list[dict[str, Any]]:

@@ -18,7 +18,12 @@ from scelle.crypto.age.encrypt import encrypt_bytes
 from scelle.crypto.age.identity import ScryptIdentity, X25519Identity, parse_identity_file
 from scelle.crypto.age.recipients import ScryptRecipient
 from scelle.crypto.errors import CryptoError, NoIdentityMatchError
-from scelle.crypto.signing import SigningKey, key_bundle_message, key_fingerprint
+from scelle.crypto.signing import (
+    SigningKey,
+    key_bundle_message,
+    key_fingerprint,
+    key_rotation_message,
+)
 from scelle.errors import LocalStateError
 
 __all__ = ["Keyring"]
@@ -61,6 +66,26 @@ class Keyring:
     def self_signature(self) -> bytes:
         """Proof of possession of the bundle, sent when publishing."""
         return self.signing_key.sign(key_bundle_message(self.recipient, self.ed25519_public))
+
+    def rotation_signature(self, successor: Keyring) -> bytes:
+        """This key's signature vouching for ``successor`` (a rotation correspondents verify)."""
+        return self.signing_key.sign(
+            key_rotation_message(self.fingerprint, successor.recipient, successor.ed25519_public)
+        )
+
+    @staticmethod
+    def retire(state: LocalState, fingerprint: str) -> Path:
+        """Move the live key files to ``retired/<fingerprint>/`` (still passphrase-encrypted).
+
+        Transfers already sent to the old key can still be opened from there
+        (``age -d retired/.../identity.age > old.txt; age -d -i old.txt FILE``).
+        """
+        folder = state.home / "retired" / fingerprint.replace(" ", "")
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for path in (state.identity_path, state.signing_path):
+            if path.exists():
+                os.replace(path, folder / path.name)
+        return folder
 
     def identity_file(self) -> str:
         """The identity as a plain age identity file (readable by ``age -d -i``): a secret."""

@@ -4,10 +4,12 @@
 
     SCELLE_HOME/                 (0700; default: ~/.config/scelle)
       session.json               server URL, API token, user id, e-mail (0600)
+      device-id                  a random id sent as X-Scelle-Device (new-device notices)
       identity.age               X25519 identity, age-encrypted (scrypt) under the passphrase
       signing.age                Ed25519 key (PKCS#8), age-encrypted the same way
       public.json                this device's public key bundle and fingerprint
-      pins.json                  fingerprints pinned per correspondent (TOFU)
+      pins.json                  pinned fingerprints per correspondent (TOFU), retired ones too
+      retired/<fingerprint>/     keys replaced by `scelle keys rotate`, still passphrase-encrypted
       outbox/<key>/              ciphertext + state of a send not yet sealed, to resume it
 
 Every file is written to a temporary name, fsynced and renamed.
@@ -18,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -112,6 +115,22 @@ class LocalState:
     def _write_json(self, name: str, data: Any) -> None:
         self.ensure()
         write_private(self.home / name, json.dumps(data, indent=2, sort_keys=True).encode())
+
+    def device_id(self) -> str:
+        """This device's random id (128 bits, created on first use): not a secret, not personal."""
+        path = self.home / "device-id"
+        try:
+            value = path.read_text().strip()
+        except FileNotFoundError:
+            value = ""
+        except OSError as exc:
+            raise LocalStateError(f"{path} is unreadable ({type(exc).__name__})") from None
+        if len(value) == 32 and all(c in "0123456789abcdef" for c in value):
+            return value
+        self.ensure()
+        value = secrets.token_hex(16)
+        write_private(path, value.encode())
+        return value
 
     def load_session(self, server: str | None = None) -> Session:
         """The saved session; ``server`` (from --server/SCELLE_SERVER) overrides its URL.

@@ -200,7 +200,8 @@ def _resolve(
     entries: dict[str, dict[str, Any]] = {}
     for entry in client.directory(wanted):
         fingerprint = pins.fingerprint_of(entry)
-        pins.check(state, str(entry["user_id"]), str(entry["email"]), fingerprint)
+        pins.refuse_retired(state, entry)
+        pins.check(state, str(entry["user_id"]), str(entry["email"]), fingerprint, entry)
         entries[str(entry["user_id"])] = entry
     if not entries:
         raise ClientError("no recipient with a published key was found for " + ", ".join(wanted))

@@ -18,16 +18,19 @@ from scelle.crypto.errors import BadSignatureError, KeyFormatError
 
 __all__ = [
     "KEY_BUNDLE_LABEL",
+    "KEY_ROTATION_LABEL",
     "TRANSFER_SIGNATURE_LABEL",
     "SigningKey",
     "VerifyKey",
     "key_bundle_message",
     "key_fingerprint",
+    "key_rotation_message",
     "transfer_signature_message",
 ]
 
 TRANSFER_SIGNATURE_LABEL = b"scelle/v1/transfer-signature"
 KEY_BUNDLE_LABEL = b"scelle/v1/key-bundle"
+KEY_ROTATION_LABEL = b"scelle/v1/key-rotation"
 
 
 class VerifyKey:
@@ -139,3 +142,16 @@ def key_fingerprint(x25519_recipient: str, ed25519_public: bytes) -> str:
     digest = hashlib.sha256(key_bundle_message(x25519_recipient, ed25519_public)).digest()[:20]
     text = base64.b32encode(digest).decode("ascii")
     return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+def key_rotation_message(
+    previous_fingerprint: str, x25519_recipient: str, ed25519_public: bytes
+) -> bytes:
+    """What the previous key signs to vouch for its successor bundle (a rotation)."""
+    return (
+        KEY_ROTATION_LABEL
+        + b"\x00"
+        + previous_fingerprint.encode("ascii")
+        + b"\x00"
+        + key_bundle_message(x25519_recipient, ed25519_public)
+    )

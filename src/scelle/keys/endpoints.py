@@ -1,4 +1,4 @@
-"""Keys HTTP API: publish the caller's key bundle, resolve recipients."""
+"""Keys HTTP API: publish or rotate the caller's key bundle, revoke it, lost device, directory."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def publish_key(
     session: DbSession,
     services: ServicesDep,
 ) -> schemas.KeyOut:
-    """Publish (or rotate) the caller's age recipient and Ed25519 key, signed by that key."""
+    """Publish the caller's bundle, signed by itself; with ``rotation_signature``, a rotation."""
     key = service.publish(
         session,
         services,
@@ -27,8 +27,49 @@ def publish_key(
         x25519_recipient=body.x25519_recipient,
         ed25519_public_b64=body.ed25519_public,
         self_signature_b64=body.self_signature,
+        rotation_signature_b64=body.rotation_signature,
     )
     return service.key_out(key)
+
+
+@router.post("/keys/me/revoke", response_model=schemas.RevokeResponse)
+def revoke_key(
+    principal: CurrentUser, session: DbSession, services: ServicesDep
+) -> schemas.RevokeResponse:
+    """Revoke the caller's current key: no new transfer can be addressed to it."""
+    return schemas.RevokeResponse(revoked_keys=service.revoke(session, services, principal))
+
+
+@router.post(
+    "/keys/me/lost-device",
+    response_model=schemas.LostDeviceResponse,
+    status_code=status.HTTP_201_CREATED,
+)
+def lost_device(
+    body: schemas.LostDeviceRequest,
+    principal: CurrentUser,
+    session: DbSession,
+    services: ServicesDep,
+) -> schemas.LostDeviceResponse:
+    """Password and second factor again: revoke every key and other token, publish this bundle."""
+    result = service.lost_device(
+        session,
+        services,
+        principal,
+        password=body.password,
+        otp=body.otp,
+        bundle=service.Bundle(
+            body.x25519_recipient, body.ed25519_public, body.self_signature, body.rotation_signature
+        ),
+    )
+    return schemas.LostDeviceResponse(
+        key=service.key_out(result.key),
+        token=result.token,
+        token_id=result.token_id,
+        expires_at=result.token_expires_at,
+        revoked_keys=result.revoked_keys,
+        revoked_tokens=result.revoked_tokens,
+    )
 
 
 @router.get("/directory", response_model=schemas.DirectoryResponse)
@@ -37,6 +78,6 @@ def directory(
     session: DbSession,
     to: Annotated[list[str], Query(min_length=1, max_length=50)],
 ) -> schemas.DirectoryResponse:
-    """Recipients (and their keys) for org names or e-mails, to encrypt a transfer to."""
+    """Recipients (and their keys, with recent history) for org names or e-mails."""
     principal.require("send")
     return schemas.DirectoryResponse(recipients=service.resolve(session, to))

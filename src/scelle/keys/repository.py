@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from scelle.db.models import Organization, PublicKey, Role, User, UserStatus
+from scelle.db.models import ApiToken, Organization, PublicKey, Role, User, UserStatus
 
-__all__ = ["current_key", "key_by_id", "recipients_of_org"]
+__all__ = [
+    "current_key",
+    "history",
+    "key_by_id",
+    "live_keys",
+    "recipients_of_org",
+    "revoke_tokens_except",
+]
 
 
 def current_key(session: Session, user_id: str) -> PublicKey | None:
@@ -19,8 +28,44 @@ def current_key(session: Session, user_id: str) -> PublicKey | None:
     )
 
 
+def live_keys(session: Session, user_id: str) -> list[PublicKey]:
+    """Every key of the user not yet revoked (normally at most one)."""
+    return list(
+        session.scalars(
+            select(PublicKey).where(PublicKey.user_id == user_id, PublicKey.revoked_at.is_(None))
+        )
+    )
+
+
+def history(session: Session, user_id: str, limit: int) -> list[PublicKey]:
+    """The user's revoked keys, newest first."""
+    return list(
+        session.scalars(
+            select(PublicKey)
+            .where(PublicKey.user_id == user_id, PublicKey.revoked_at.is_not(None))
+            .order_by(PublicKey.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
 def key_by_id(session: Session, key_id: str) -> PublicKey | None:
     return session.get(PublicKey, key_id)
+
+
+def revoke_tokens_except(session: Session, user_id: str, keep_id: str, now: datetime) -> int:
+    """Revoke every live API token of the user but ``keep_id``; return how many."""
+    result = session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.user_id == user_id,
+            ApiToken.id != keep_id,
+            ApiToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def recipients_of_org(session: Session, org_id: str) -> list[User]:

@@ -6,7 +6,16 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["DirectoryEntry", "DirectoryResponse", "KeyOut", "PublishKeyRequest"]
+__all__ = [
+    "DirectoryEntry",
+    "DirectoryResponse",
+    "KeyOut",
+    "KeyRecord",
+    "LostDeviceRequest",
+    "LostDeviceResponse",
+    "PublishKeyRequest",
+    "RevokeResponse",
+]
 
 
 class PublishKeyRequest(BaseModel):
@@ -15,6 +24,18 @@ class PublishKeyRequest(BaseModel):
     x25519_recipient: str = Field(min_length=10, max_length=100)
     ed25519_public: str = Field(min_length=1, max_length=100, description="base64, 32 bytes")
     self_signature: str = Field(min_length=1, max_length=200, description="base64, 64 bytes")
+    rotation_signature: str | None = Field(
+        default=None,
+        max_length=200,
+        description="base64, 64 bytes: the current key's signature over this bundle (a rotation)",
+    )
+
+
+class LostDeviceRequest(PublishKeyRequest):
+    """Re-authentication and the new device's bundle."""
+
+    password: str = Field(min_length=1, max_length=1024)
+    otp: str = Field(min_length=1, max_length=64, description="a TOTP code or a recovery code")
 
 
 class KeyOut(BaseModel):
@@ -23,6 +44,35 @@ class KeyOut(BaseModel):
     ed25519_public: str
     fingerprint: str
     created_at: datetime
+    previous_key_id: str | None = None
+    rotation_signature: str | None = None
+
+
+class KeyRecord(BaseModel):
+    """A former key, for correspondents to follow a rotation or learn of a revocation."""
+
+    key_id: str
+    x25519_recipient: str
+    ed25519_public: str
+    fingerprint: str
+    created_at: datetime
+    revoked_at: datetime | None
+    revocation_reason: str | None
+    previous_key_id: str | None
+    rotation_signature: str | None
+
+
+class LostDeviceResponse(BaseModel):
+    key: KeyOut
+    token: str
+    token_id: str
+    expires_at: datetime
+    revoked_keys: int
+    revoked_tokens: int
+
+
+class RevokeResponse(BaseModel):
+    revoked_keys: int
 
 
 class DirectoryEntry(BaseModel):
@@ -33,6 +83,10 @@ class DirectoryEntry(BaseModel):
     x25519_recipient: str
     ed25519_public: str
     fingerprint: str
+    created_at: datetime | None = None
+    previous_key_id: str | None = None
+    rotation_signature: str | None = None
+    history: list[KeyRecord] = Field(default_factory=list)
 
 
 class DirectoryResponse(BaseModel):

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
+from scelle.anomaly import service as anomaly
 from scelle.audit import service as audit_service
 from scelle.audit.schemas import AUDIT_LEAF_HEADER
 from scelle.crash_points import crash_point
@@ -57,9 +58,11 @@ def seal_transfer(
 def list_transfers(
     principal: CurrentUser,
     session: DbSession,
+    services: ServicesDep,
     box: Annotated[str, Query(pattern="^(inbox|sent)$")] = "inbox",
 ) -> schemas.TransferList:
     """The caller's inbox (available, unexpired) or sent transfers."""
+    anomaly.guard(session, services, principal, "listing")
     transfers = service.list_box(session, principal, box)
     return schemas.TransferList(transfers=[service.describe(session, t) for t in transfers])
 
@@ -75,6 +78,7 @@ def get_transfer(
     transfer_id: str, principal: CurrentUser, session: DbSession, services: ServicesDep
 ) -> schemas.TransferOut | JSONResponse:
     """One transfer, for its sender and recipients; 410 once purged or expired."""
+    anomaly.guard(session, services, principal, None)
     transfer, _ = service.visible(session, services, principal, transfer_id)
     if transfer.status == "purged":
         raise Gone()
@@ -114,6 +118,7 @@ def download_content(
     range_header: Annotated[str | None, Header(alias="range")] = None,
 ) -> Response:
     """Stream the ciphertext (age file). A download counts when it starts at byte 0."""
+    anomaly.guard(session, services, principal, "download")
     transfer, _ = service.visible(session, services, principal, transfer_id)
     size = transfer.payload_size
     byte_range = _parse_range(range_header, size) if range_header else None

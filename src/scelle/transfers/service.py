@@ -24,10 +24,12 @@ from sqlalchemy.orm import Session
 
 from scelle import ids
 from scelle.accounts import repository as accounts_repository
+from scelle.anomaly import service as anomaly
 from scelle.crypto.errors import CryptoError
 from scelle.crypto.signing import VerifyKey, transfer_signature_message
 from scelle.db.base import utcnow
 from scelle.db.models import (
+    KeyRevocation,
     PolicyAction,
     Role,
     Transfer,
@@ -41,6 +43,7 @@ from scelle.errors import (
     Conflict,
     Gone,
     InvalidInput,
+    KeyRevoked,
     NotFound,
     PayloadTooLarge,
     PermissionDenied,
@@ -92,6 +95,45 @@ def _b64(value: str, what: str) -> bytes:
         raise InvalidInput(f"{what} is not valid base64") from exc
 
 
+def _recipient_links(
+    session: Session, request: schemas.CreateTransferRequest, transfer_id: str
+) -> list[TransferRecipient]:
+    """One link per distinct recipient, each to the key the sender encrypted to.
+
+    NotFound for a recipient who cannot receive, KeyRevoked for a revoked
+    key, Conflict for a key that is no longer the recipient's current one.
+    """
+    links: list[TransferRecipient] = []
+    seen: set[str] = set()
+    for ref in request.recipients:
+        if ref.user_id in seen:
+            continue
+        seen.add(ref.user_id)
+        user = (
+            accounts_repository.user_by_id(session, ref.user_id)
+            if ids.is_valid(ref.user_id, "usr")
+            else None
+        )
+        if (
+            user is None
+            or user.status != UserStatus.ACTIVE.value
+            or not user.has_role(Role.RECIPIENT)
+        ):
+            raise NotFound("a recipient is unknown or cannot receive transfers")
+        key = keys_repository.current_key(session, user.id)
+        addressed = (
+            keys_repository.key_by_id(session, ref.key_id)
+            if key is None or key.id != ref.key_id
+            else None
+        )
+        if addressed is not None and addressed.user_id == user.id and addressed.revoked_at:
+            raise KeyRevoked("a recipient's key was revoked; resolve the recipients again")
+        if key is None or key.id != ref.key_id:
+            raise Conflict("a recipient's key changed; resolve the recipients again")
+        links.append(TransferRecipient(transfer_id=transfer_id, user_id=user.id, key_id=key.id))
+    return links
+
+
 def create(
     session: Session,
     services: Services,
@@ -125,28 +167,9 @@ def create(
     if len(metadata) > MAX_METADATA_BYTES:
         raise PayloadTooLarge("the encrypted metadata is too large")
 
-    links: list[TransferRecipient] = []
-    seen: set[str] = set()
     transfer_id = ids.new_id("tr")
-    for ref in request.recipients:
-        if ref.user_id in seen:
-            continue
-        seen.add(ref.user_id)
-        user = (
-            accounts_repository.user_by_id(session, ref.user_id)
-            if ids.is_valid(ref.user_id, "usr")
-            else None
-        )
-        if (
-            user is None
-            or user.status != UserStatus.ACTIVE.value
-            or not user.has_role(Role.RECIPIENT)
-        ):
-            raise NotFound("a recipient is unknown or cannot receive transfers")
-        key = keys_repository.current_key(session, user.id)
-        if key is None or key.id != ref.key_id:
-            raise Conflict("a recipient's key changed; resolve the recipients again")
-        links.append(TransferRecipient(transfer_id=transfer_id, user_id=user.id, key_id=key.id))
+    links = _recipient_links(session, request, transfer_id)
+    seen = {link.user_id for link in links}
 
     check_policy(
         repository.policy_rules(session, principal.user.org_id),
@@ -283,6 +306,7 @@ def visible(
         ):
             return transfer, False
     # Unknown and foreign ids are recorded alike: probing shows up in the log.
+    anomaly.note_lookup_failure(session, principal)
     services.audit.record_failure(
         session,
         "transfer:lookup:failure",
@@ -309,6 +333,8 @@ def seal(
     signature = _b64(signature_b64, "signature")
     key = keys_repository.key_by_id(session, transfer.sender_key_id)
     assert key is not None  # noqa: S101  (foreign key)
+    if key.revocation_reason in {KeyRevocation.REVOKED.value, KeyRevocation.LOST_DEVICE.value}:
+        raise KeyRevoked("your key was revoked; this transfer cannot be sealed")
     message = transfer_signature_message(
         transfer.id, transfer.payload_sha256, transfer.metadata_sha256
     )

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scelle.db.base import Base, UTCDateTime, utcnow
+
+
+class KeyRevocation(enum.StrEnum):
+    """Why a key stopped being current."""
+
+    ROTATED = "rotated"  # replaced by a successor it signed
+    REPLACED = "replaced"  # replaced without a signature from it (keygen --force)
+    REVOKED = "revoked"  # revoked by its owner, no successor yet
+    LOST_DEVICE = "lost_device"  # revoked with every other key after re-authentication
 
 
 class PublicKey(Base):
@@ -22,3 +32,8 @@ class PublicKey(Base):
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The key this one replaced, and that key's signature over this bundle when
+    # it vouched for it (a rotation correspondents can verify themselves).
+    previous_key_id: Mapped[str | None] = mapped_column(String(32))
+    rotation_signature: Mapped[bytes | None] = mapped_column(LargeBinary(64))
+    revocation_reason: Mapped[str | None] = mapped_column(String(16))

@@ -1,0 +1,1 @@
+"""Anomaly detection: bulk reading by one account (exfiltration), throttled and alerted."""

@@ -6,17 +6,17 @@ from fastapi import APIRouter, Response, status
 
 from scelle.accounts import schemas, service, totp
 from scelle.keys import service as key_service
-from scelle.server.dependencies import CurrentUser, DbSession, ServicesDep
+from scelle.server.dependencies import ClientIP, CurrentUser, DbSession, ServicesDep
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
 @router.post("/enrol", response_model=schemas.EnrolResponse)
 def enrol(
-    body: schemas.EnrolRequest, session: DbSession, services: ServicesDep
+    body: schemas.EnrolRequest, session: DbSession, services: ServicesDep, ip: ClientIP
 ) -> schemas.EnrolResponse:
     """Use a one-time enrolment token: set the password, get the TOTP seed and recovery codes."""
-    result = service.enrol(session, services, body.token, body.password)
+    result = service.enrol(session, services, body.token, body.password, client_ip=ip)
     return schemas.EnrolResponse(
         user_id=result.user.id,
         email=result.user.email,
@@ -31,10 +31,12 @@ def enrol(
     "/auth/token", response_model=schemas.LoginResponse, status_code=status.HTTP_201_CREATED
 )
 def login(
-    body: schemas.LoginRequest, session: DbSession, services: ServicesDep
+    body: schemas.LoginRequest, session: DbSession, services: ServicesDep, ip: ClientIP
 ) -> schemas.LoginResponse:
     """Password and second factor (TOTP or a recovery code) → a new API token, shown once."""
-    result = service.login(session, services, body.email, body.password, body.otp, name=body.name)
+    result = service.login(
+        session, services, body.email, body.password, body.otp, name=body.name, client_ip=ip
+    )
     return schemas.LoginResponse(
         token=result.token,
         token_id=result.api_token.id,

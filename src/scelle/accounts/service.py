@@ -27,6 +27,7 @@ from scelle.errors import (
     InvalidInput,
     NotFound,
     PermissionDenied,
+    TooManyRequests,
 )
 
 if TYPE_CHECKING:
@@ -148,8 +149,20 @@ def create_user(
     return user, token
 
 
-def enrol(session: Session, services: Services, token: str, password: str) -> EnrolmentResult:
-    """Use a one-time enrolment token: set the password, create the TOTP seed and recovery codes."""
+def enrol(
+    session: Session,
+    services: Services,
+    token: str,
+    password: str,
+    *,
+    client_ip: str = "local",
+) -> EnrolmentResult:
+    """Use a one-time enrolment token: set the password, create the TOTP seed and recovery codes.
+
+    Raises InvalidCredentials for a bad token, TooManyRequests after too many
+    failed enrolments from ``client_ip``.
+    """
+    _guard(session, services, "enrol", ip=client_ip)
     user = repository.user_by_enrolment_hash(session, tokens.hash_token(token))
     now = utcnow()
     if (
@@ -159,6 +172,7 @@ def enrol(session: Session, services: Services, token: str, password: str) -> En
         or user.enrolment_expires_at < now
     ):
         services.audit.record_failure(session, "account:enrol:failure")
+        _count(session, services, "enrol", ip=client_ip)
         raise InvalidCredentials("this enrolment token is invalid, used or expired")
     try:
         passwords.check_policy(password)
@@ -182,6 +196,32 @@ def enrol(session: Session, services: Services, token: str, password: str) -> En
     return EnrolmentResult(user=user, org=org, totp_secret=secret, recovery_codes=codes)
 
 
+def _throttled(
+    session: Session, services: Services, rule: tuple[str, str, str], retry_after: int
+) -> TooManyRequests:
+    """The 429 to raise, with one audit event per key and minute (never one per attempt)."""
+    action, scope, key = rule
+    if services.throttle.first_in_minute(action, scope, key):
+        services.audit.record_failure(
+            session, f"account:{action}:throttled", scope=scope, retry_after=retry_after
+        )
+    return TooManyRequests("too many attempts; try again later", retry_after=retry_after)
+
+
+def _guard(session: Session, services: Services, action: str, **keys: str) -> None:
+    """Raise TooManyRequests when any rule of ``action`` is exhausted for its key."""
+    for scope, key in keys.items():
+        wait = services.throttle.retry_after(action, scope, key)
+        if wait is not None:
+            raise _throttled(session, services, (action, scope, key), wait)
+
+
+def _count(session: Session, services: Services, action: str, **keys: str) -> None:
+    """Count one attempt (or failure) on each rule of ``action``, without raising."""
+    for scope, key in keys.items():
+        services.throttle.hit(action, scope, key)
+
+
 def _second_factor_ok(session: Session, services: Services, user: User, otp: str) -> str | None:
     """Which factor matched ("totp" or "recovery_code"), consuming it; None if none did."""
     if user.totp_secret_sealed is None:
@@ -200,13 +240,33 @@ def _second_factor_ok(session: Session, services: Services, user: User, otp: str
 
 
 def login(
-    session: Session, services: Services, email: str, password: str, otp: str, *, name: str = "cli"
+    session: Session,
+    services: Services,
+    email: str,
+    password: str,
+    otp: str,
+    *,
+    name: str = "cli",
+    client_ip: str = "local",
 ) -> LoginResult:
-    """Password + second factor → a new API token (shown once). Raises InvalidCredentials."""
+    """Password + second factor → a new API token (shown once).
+
+    Raises InvalidCredentials (the same for an unknown e-mail, a wrong
+    password or a wrong code) and TooManyRequests when a throttling rule is
+    exhausted; the throttling is decided before any lookup, from the e-mail
+    as typed and the address, so it is the same for known and unknown e-mails.
+    """
     try:
         email = normalise_email(email)
     except InvalidInput:
         email = ""
+    account = email or "<invalid>"
+    pair = f"{account}\x00{client_ip}"
+    wait = services.throttle.hit("login", "ip", client_ip)
+    if wait is not None:
+        raise _throttled(session, services, ("login", "ip", client_ip), wait)
+    _guard(session, services, "login", account=account, account_ip=pair)
+    _guard(session, services, "mfa", account=account)
     user = repository.user_by_email(session, email) if email else None
     # One argon2 verification whatever happens, so unknown e-mails cost the same time.
     password_ok = passwords.verify_password(user.password_hash if user else None, password)
@@ -218,6 +278,7 @@ def login(
             org_id=user.org_id if user else None,
             reason="password",
         )
+        _count(session, services, "login", account=account, account_ip=pair)
         raise InvalidCredentials("invalid e-mail, password or code")
     factor = _second_factor_ok(session, services, user, otp)
     if factor is None:
@@ -228,6 +289,8 @@ def login(
             org_id=user.org_id,
             reason="second_factor",
         )
+        _count(session, services, "login", account=account, account_ip=pair)
+        _count(session, services, "mfa", account=account)
         raise InvalidCredentials("invalid e-mail, password or code")
     org = repository.org_by_id(session, user.org_id)
     assert org is not None  # noqa: S101  (foreign key)
@@ -259,17 +322,32 @@ def login(
     return LoginResult(token=token, api_token=api_token, user=user, org=org)
 
 
-def authenticate_token(session: Session, services: Services, token: str) -> Principal:
-    """The principal behind a Bearer token. Raises AuthenticationRequired when it is not valid."""
+def authenticate_token(
+    session: Session, services: Services, token: str, *, client_ip: str = "local"
+) -> Principal:
+    """The principal behind a Bearer token.
+
+    Raises AuthenticationRequired when it is not valid, TooManyRequests after
+    too many invalid tokens from ``client_ip`` or too many calls of one account.
+    """
+    _guard(session, services, "token", ip=client_ip)
+
+    def invalid() -> AuthenticationRequired:
+        _count(session, services, "token", ip=client_ip)
+        return AuthenticationRequired("invalid or expired API token")
+
     if not token.startswith(tokens.API_TOKEN_PREFIX) or len(token) > 200:
-        raise AuthenticationRequired("invalid or expired API token")
+        raise invalid()
     api_token = repository.api_token_by_hash(session, tokens.hash_token(token))
     now = utcnow()
     if api_token is None or api_token.revoked_at is not None or api_token.expires_at <= now:
-        raise AuthenticationRequired("invalid or expired API token")
+        raise invalid()
     user = repository.user_by_id(session, api_token.user_id)
     if user is None or user.status != UserStatus.ACTIVE.value:
-        raise AuthenticationRequired("invalid or expired API token")
+        raise invalid()
+    wait = services.throttle.hit("token", "account", user.id)
+    if wait is not None:
+        raise _throttled(session, services, ("token", "account", user.id), wait)
     org = repository.org_by_id(session, user.org_id)
     assert org is not None  # noqa: S101  (foreign key)
     if api_token.last_used_at is None or now - api_token.last_used_at > timedelta(minutes=5):

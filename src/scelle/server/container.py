@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from scelle.accounts.throttle import Throttle
 from scelle.audit.service import AuditLog
 from scelle.config import Settings
 from scelle.db.engine import Database
@@ -20,6 +21,7 @@ class Services:
     blobs: BlobStore
     audit: AuditLog
     secret_box: SecretBox
+    throttle: Throttle
 
 
 def build_services(settings: Settings, *, migrate: bool = True) -> Services:
@@ -36,4 +38,5 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
         blobs=LocalBlobStore(settings.blob_dir),
         audit=AuditLog(),
         secret_box=SecretBox(settings.server_secret()),
+        throttle=Throttle(settings),
     )

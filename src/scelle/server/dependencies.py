@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -13,10 +15,12 @@ from scelle.errors import AuthenticationRequired
 from scelle.server.container import Services
 
 __all__ = [
+    "ClientIP",
     "CurrentUser",
     "DbSession",
     "ServicesDep",
     "bearer_token",
+    "client_ip",
     "current_user",
     "get_services",
     "get_session",
@@ -49,9 +53,53 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=16)
+def _networks(proxies: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in proxies if p.strip())
+
+
+def _parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+
+
+def client_ip(request: Request) -> str:
+    """The caller's address: the socket peer, or X-Forwarded-For behind a trusted proxy.
+
+    X-Forwarded-For is believed only when the peer is one of
+    ``settings.trusted_proxies``; then the right-most address that is not a
+    trusted proxy is the client (the left part of the header is whatever the
+    client wrote). Anything unparsable counts as the peer itself.
+    """
+    peer = request.client.host if request.client else "unknown"
+    services: Services = request.app.state.services
+    networks = _networks(tuple(services.settings.trusted_proxies))
+    address = _parse_ip(peer)
+    if not networks or address is None or not any(address in n for n in networks):
+        return peer
+    hops = request.headers.get("x-forwarded-for", "").split(",")
+    for hop in reversed(hops):
+        candidate = _parse_ip(hop)
+        if candidate is None:
+            break
+        if not any(candidate in n for n in networks):
+            return str(candidate)
+    return peer
+
+
+ClientIP = Annotated[str, Depends(client_ip)]
+
+
 def current_user(request: Request, session: DbSession, services: ServicesDep) -> Principal:
     """The authenticated caller, from a Bearer API token; 401 otherwise."""
-    principal = authenticate_token(session, services, bearer_token(request))
+    principal = authenticate_token(
+        session, services, bearer_token(request), client_ip=client_ip(request)
+    )
     request.state.actor_id = principal.user.id
     return principal
 

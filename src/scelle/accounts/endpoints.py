@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, Response, status
 
 from scelle.accounts import schemas, service, totp
+from scelle.db.models import ApiToken
 from scelle.keys import service as key_service
 from scelle.server.dependencies import ClientIP, CurrentUser, DbSession, ServicesDep
 
@@ -54,6 +57,50 @@ def login(
 def logout(principal: CurrentUser, session: DbSession, services: ServicesDep) -> Response:
     """Revoke the token that makes this call."""
     service.logout(session, services, principal)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _token_out(api_token: ApiToken) -> dict[str, object]:
+    return {
+        "id": api_token.id,
+        "name": api_token.name,
+        "scopes": api_token.scopes.split(),
+        "created_at": api_token.created_at,
+        "expires_at": api_token.expires_at,
+        "last_used_at": api_token.last_used_at,
+        "revoked_at": api_token.revoked_at,
+    }
+
+
+@router.post("/tokens", response_model=schemas.CreatedToken, status_code=status.HTTP_201_CREATED)
+def create_token(
+    body: schemas.CreateTokenRequest,
+    principal: CurrentUser,
+    session: DbSession,
+    services: ServicesDep,
+) -> schemas.CreatedToken:
+    """A new scoped, expiring API token (for a script or a device), shown once."""
+    lifetime = timedelta(days=body.expires_in_days) if body.expires_in_days else None
+    token, api_token = service.create_token(
+        session, services, principal, name=body.name, scopes=set(body.scopes), lifetime=lifetime
+    )
+    return schemas.CreatedToken(token=token, **_token_out(api_token))
+
+
+@router.get("/tokens", response_model=schemas.TokenList)
+def list_tokens(principal: CurrentUser, session: DbSession) -> schemas.TokenList:
+    """The caller's tokens: names, scopes, dates; never the secrets."""
+    return schemas.TokenList(
+        tokens=[schemas.TokenOut(**_token_out(t)) for t in service.list_tokens(session, principal)]
+    )
+
+
+@router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_token(
+    token_id: str, principal: CurrentUser, session: DbSession, services: ServicesDep
+) -> Response:
+    """Revoke one of the caller's tokens (an org admin: a member's); 404 otherwise."""
+    service.revoke_token(session, services, principal, token_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

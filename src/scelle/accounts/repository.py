@@ -12,6 +12,7 @@ from scelle.db.models import ApiToken, Organization, RecoveryCode, User
 __all__ = [
     "add",
     "api_token_by_hash",
+    "api_tokens_of",
     "mark_recovery_code_used",
     "org_by_id",
     "org_by_name",
@@ -54,6 +55,16 @@ def users_of_org(session: Session, org_id: str) -> list[User]:
 
 def api_token_by_hash(session: Session, token_hash: str) -> ApiToken | None:
     return session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
+
+
+def api_tokens_of(session: Session, user_id: str) -> list[ApiToken]:
+    return list(
+        session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == user_id)
+            .order_by(ApiToken.created_at.desc(), ApiToken.id)
+        )
+    )
 
 
 def recovery_codes(session: Session, user_id: str) -> list[RecoveryCode]:

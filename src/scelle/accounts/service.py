@@ -39,11 +39,15 @@ __all__ = [
     "Principal",
     "authenticate_token",
     "create_org",
+    "create_token",
     "create_user",
     "enrol",
+    "list_tokens",
     "login",
     "logout",
     "normalise_email",
+    "revoke_token",
+    "role_scopes",
 ]
 
 ORG_NAME = re.compile(r"\A[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\Z")
@@ -65,6 +69,11 @@ class Principal:
         """Raise PermissionDenied unless the token carries ``scope``."""
         if scope not in self.scopes:
             raise PermissionDenied(f"this action needs the '{scope}' permission")
+
+    def require_any(self, *scopes: str) -> None:
+        """Raise PermissionDenied unless the token carries one of ``scopes``."""
+        if not self.scopes & set(scopes):
+            raise PermissionDenied(f"this action needs one of: {', '.join(scopes)}")
 
 
 @dataclass(frozen=True)
@@ -133,7 +142,7 @@ def create_user(
         email=email,
         roles=" ".join(sorted(r.value for r in roles)),
         status=UserStatus.PENDING.value,
-        enrolment_token_hash=tokens.hash_token(token),
+        enrolment_token_hash=services.secret_box.digest(token),
         enrolment_expires_at=now + services.settings.enrolment_expiry,
         created_at=now,
     )
@@ -163,7 +172,7 @@ def enrol(
     failed enrolments from ``client_ip``.
     """
     _guard(session, services, "enrol", ip=client_ip)
-    user = repository.user_by_enrolment_hash(session, tokens.hash_token(token))
+    user = repository.user_by_enrolment_hash(session, services.secret_box.digest(token))
     now = utcnow()
     if (
         user is None
@@ -190,7 +199,7 @@ def enrol(
     user.enrolled_at = now
     codes = [tokens.new_recovery_code() for _ in range(RECOVERY_CODES)]
     for code in codes:
-        session.add(RecoveryCode(user_id=user.id, code_hash=tokens.hash_token(code)))
+        session.add(RecoveryCode(user_id=user.id, code_hash=services.secret_box.digest(code)))
     session.flush()
     services.audit.record(session, "account:enrol:success", actor_id=user.id, org_id=org.id)
     return EnrolmentResult(user=user, org=org, totp_secret=secret, recovery_codes=codes)
@@ -230,7 +239,7 @@ def _second_factor_ok(session: Session, services: Services, user: User, otp: str
     step = totp.verify_code(secret, otp, last_step=user.totp_last_step)
     if step is not None and repository.advance_totp_step(session, user.id, step):
         return "totp"
-    candidate = tokens.hash_token(otp.strip().lower())
+    candidate = services.secret_box.digest(otp.strip().lower())
     for code in repository.recovery_codes(session, user.id):
         if tokens.hmac_equal(code.code_hash, candidate) and repository.mark_recovery_code_used(
             session, code.id, utcnow()
@@ -295,16 +304,12 @@ def login(
     org = repository.org_by_id(session, user.org_id)
     assert org is not None  # noqa: S101  (foreign key)
     token = tokens.new_api_token()
-    scopes = {"send"} if user.has_role(Role.SENDER) else set()
-    if user.has_role(Role.RECIPIENT):
-        scopes.add("receive")
-    if user.has_role(Role.ADMIN):
-        scopes |= ALL_SCOPES
+    scopes = role_scopes(user)
     now = utcnow()
     api_token = ApiToken(
         id=ids.new_id("tok"),
         user_id=user.id,
-        token_hash=tokens.hash_token(token),
+        token_hash=services.secret_box.digest(token),
         scopes=" ".join(sorted(scopes)),
         name=name,
         created_at=now,
@@ -338,7 +343,7 @@ def authenticate_token(
 
     if not token.startswith(tokens.API_TOKEN_PREFIX) or len(token) > 200:
         raise invalid()
-    api_token = repository.api_token_by_hash(session, tokens.hash_token(token))
+    api_token = repository.api_token_by_hash(session, services.secret_box.digest(token))
     now = utcnow()
     if api_token is None or api_token.revoked_at is not None or api_token.expires_at <= now:
         raise invalid()
@@ -355,6 +360,93 @@ def authenticate_token(
     return Principal(
         user=user, org=org, scopes=frozenset(api_token.scopes.split()), token_id=api_token.id
     )
+
+
+def role_scopes(user: User) -> frozenset[str]:
+    """The scopes a user's roles allow: send (sender), receive (recipient), all (admin)."""
+    scopes = {"send"} if user.has_role(Role.SENDER) else set()
+    if user.has_role(Role.RECIPIENT):
+        scopes.add("receive")
+    if user.has_role(Role.ADMIN):
+        scopes |= ALL_SCOPES
+    return frozenset(scopes)
+
+
+def create_token(
+    session: Session,
+    services: Services,
+    principal: Principal,
+    *,
+    name: str,
+    scopes: set[str],
+    lifetime: timedelta | None = None,
+) -> tuple[str, ApiToken]:
+    """A new API token for the caller, narrower than or equal to the calling token.
+
+    The token is returned once; only its keyed hash is stored. Raises
+    InvalidInput for an unknown scope or a lifetime outside (0, token_lifetime],
+    PermissionDenied for a scope the calling token does not carry.
+    """
+    unknown = scopes - ALL_SCOPES
+    if unknown or not scopes:
+        raise InvalidInput(f"scopes are some of: {', '.join(sorted(ALL_SCOPES))}")
+    if not scopes <= principal.scopes:
+        raise PermissionDenied("a new token cannot have more scopes than the calling one")
+    maximum = services.settings.token_lifetime
+    lifetime = lifetime or maximum
+    if lifetime <= timedelta(0) or lifetime > maximum:
+        raise InvalidInput(f"a token lives at most {maximum.days} days")
+    token = tokens.new_api_token()
+    now = utcnow()
+    api_token = ApiToken(
+        id=ids.new_id("tok"),
+        user_id=principal.user.id,
+        token_hash=services.secret_box.digest(token),
+        scopes=" ".join(sorted(scopes)),
+        name=name,
+        created_at=now,
+        expires_at=now + lifetime,
+    )
+    repository.add(session, api_token)
+    services.audit.record(
+        session,
+        "account:token:create",
+        actor_id=principal.user.id,
+        org_id=principal.user.org_id,
+        object_id=api_token.id,
+        scopes=api_token.scopes,
+    )
+    return token, api_token
+
+
+def list_tokens(session: Session, principal: Principal) -> list[ApiToken]:
+    """The caller's own tokens (never their secrets), newest first."""
+    return repository.api_tokens_of(session, principal.user.id)
+
+
+def revoke_token(session: Session, services: Services, principal: Principal, token_id: str) -> None:
+    """Revoke one of the caller's tokens; an org admin may revoke a member's.
+
+    Raises NotFound for an id that is malformed, unknown, or not the caller's
+    to revoke (the same answer: no one learns which tokens exist).
+    """
+    api_token = session.get(ApiToken, token_id) if ids.is_valid(token_id, "tok") else None
+    owner = repository.user_by_id(session, api_token.user_id) if api_token else None
+    allowed = owner is not None and (
+        owner.id == principal.user.id
+        or ("admin" in principal.scopes and owner.org_id == principal.user.org_id)
+    )
+    if api_token is None or owner is None or not allowed:
+        raise NotFound("no such token")
+    if api_token.revoked_at is None:
+        api_token.revoked_at = utcnow()
+        services.audit.record(
+            session,
+            "account:token:revoke",
+            actor_id=principal.user.id,
+            org_id=owner.org_id,
+            object_id=api_token.id,
+        )
 
 
 def logout(session: Session, services: Services, principal: Principal) -> None:

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     throttle_token_ip: str = "120/minute;1000/hour"  # noqa: S105  (invalid tokens per address)
     throttle_token_account: str = "1200/minute"  # noqa: S105  (API calls per account)
 
+    # Web sessions (cookies): idle and absolute timeouts.
+    session_idle_timeout: timedelta = timedelta(minutes=30)
+    session_absolute_timeout: timedelta = timedelta(hours=12)
+
     log_level: str = "INFO"
     log_json: bool = False
 

@@ -28,6 +28,7 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("HEAD", "/docs/oauth2-redirect"): "Swagger UI helper page, static",
     ("POST", "/api/v1/enrol"): "authenticated by the one-time enrolment token in the body",
     ("POST", "/api/v1/auth/token"): "login: password and second factor in the body",
+    ("POST", "/api/v1/auth/session"): "web login: password and second factor in the body",
     ("OPTIONS", "/api/v1/uploads"): "tus discovery (version, extensions, max size)",
     ("OPTIONS", "/api/v1/uploads/{upload_id}"): "tus discovery (version, extensions, max size)",
 }

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from scelle.accounts import schemas, service, totp
 from scelle.db.models import ApiToken
 from scelle.keys import service as key_service
-from scelle.server.dependencies import ClientIP, CurrentUser, DbSession, ServicesDep
+from scelle.server.dependencies import (
+    SESSION_COOKIE,
+    ClientIP,
+    CurrentUser,
+    DbSession,
+    ServicesDep,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -102,6 +108,58 @@ def revoke_token(
     """Revoke one of the caller's tokens (an org admin: a member's); 404 otherwise."""
     service.revoke_token(session, services, principal, token_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _set_session_cookie(response: Response, services: ServicesDep, cookie: str) -> None:
+    secure = (services.settings.public_url or "").startswith("https://")
+    response.set_cookie(
+        SESSION_COOKIE,
+        cookie,
+        max_age=int(services.settings.session_absolute_timeout.total_seconds()),
+        path="/",
+        secure=secure,
+        httponly=True,
+        samesite="strict",
+    )
+
+
+@router.post("/auth/session", response_model=schemas.SessionOut)
+def session_login(
+    body: schemas.LoginRequest,
+    request: Request,
+    *,
+    response: Response,
+    session: DbSession,
+    services: ServicesDep,
+    ip: ClientIP,
+) -> schemas.SessionOut:
+    """Web login: password and second factor → a session cookie (rotated) and its CSRF token."""
+    user, org, _factor = service.verify_login(
+        session, services, body.email, body.password, body.otp, client_ip=ip
+    )
+    cookie, csrf = service.start_web_session(
+        session, services, user, previous=request.cookies.get(SESSION_COOKIE)
+    )
+    _set_session_cookie(response, services, cookie)
+    return schemas.SessionOut(
+        csrf_token=csrf,
+        user=schemas.UserOut(
+            id=user.id, email=user.email, org=org.name, roles=sorted(user.roles.split())
+        ),
+    )
+
+
+@router.delete("/auth/session", status_code=status.HTTP_204_NO_CONTENT)
+def session_logout(
+    request: Request, principal: CurrentUser, session: DbSession, services: ServicesDep
+) -> Response:
+    """End the web session server-side (needs the CSRF token) and clear the cookie."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        service.end_web_session(session, services, cookie)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    return response
 
 
 @router.get("/me", response_model=schemas.Me)

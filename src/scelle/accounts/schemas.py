@@ -17,6 +17,7 @@ __all__ = [
     "LoginRequest",
     "LoginResponse",
     "Me",
+    "SessionOut",
     "TokenList",
     "TokenOut",
     "UserOut",
@@ -89,3 +90,8 @@ class CreatedToken(TokenOut):
 
 class TokenList(BaseModel):
     tokens: list[TokenOut]
+
+
+class SessionOut(BaseModel):
+    csrf_token: str  # send back as X-CSRF-Token on every state-changing request
+    user: UserOut

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -19,7 +20,15 @@ from sqlalchemy.orm import Session
 from scelle import ids
 from scelle.accounts import passwords, repository, tokens, totp
 from scelle.db.base import utcnow
-from scelle.db.models import ApiToken, Organization, RecoveryCode, Role, User, UserStatus
+from scelle.db.models import (
+    ApiToken,
+    Organization,
+    RecoveryCode,
+    Role,
+    User,
+    UserStatus,
+    WebSession,
+)
 from scelle.errors import (
     AuthenticationRequired,
     Conflict,
@@ -248,22 +257,18 @@ def _second_factor_ok(session: Session, services: Services, user: User, otp: str
     return None
 
 
-def login(
+def verify_login(
     session: Session,
     services: Services,
     email: str,
     password: str,
     otp: str,
     *,
-    name: str = "cli",
     client_ip: str = "local",
-) -> LoginResult:
-    """Password + second factor → a new API token (shown once).
+) -> tuple[User, Organization, str]:
+    """Check password and second factor, throttled: the user, its org and the factor used.
 
-    Raises InvalidCredentials (the same for an unknown e-mail, a wrong
-    password or a wrong code) and TooManyRequests when a throttling rule is
-    exhausted; the throttling is decided before any lookup, from the e-mail
-    as typed and the address, so it is the same for known and unknown e-mails.
+    Raises InvalidCredentials or TooManyRequests (see :func:`login`).
     """
     try:
         email = normalise_email(email)
@@ -303,6 +308,27 @@ def login(
         raise InvalidCredentials("invalid e-mail, password or code")
     org = repository.org_by_id(session, user.org_id)
     assert org is not None  # noqa: S101  (foreign key)
+    return user, org, factor
+
+
+def login(
+    session: Session,
+    services: Services,
+    email: str,
+    password: str,
+    otp: str,
+    *,
+    name: str = "cli",
+    client_ip: str = "local",
+) -> LoginResult:
+    """Password + second factor → a new API token (shown once).
+
+    Raises InvalidCredentials (the same for an unknown e-mail, a wrong
+    password or a wrong code) and TooManyRequests when a throttling rule is
+    exhausted; the throttling is decided before any lookup, from the e-mail
+    as typed and the address, so it is the same for known and unknown e-mails.
+    """
+    user, org, factor = verify_login(session, services, email, password, otp, client_ip=client_ip)
     token = tokens.new_api_token()
     scopes = role_scopes(user)
     now = utcnow()
@@ -447,6 +473,84 @@ def revoke_token(session: Session, services: Services, principal: Principal, tok
             org_id=owner.org_id,
             object_id=api_token.id,
         )
+
+
+def csrf_token(services: Services, cookie: str) -> str:
+    """The CSRF token bound to a session cookie (derived, so nothing more is stored)."""
+    return services.secret_box.digest("scelle/v1/csrf\x00" + cookie)
+
+
+def start_web_session(
+    session: Session, services: Services, user: User, *, previous: str | None = None
+) -> tuple[str, str]:
+    """A new cookie session for ``user``: (cookie value, CSRF token), shown once.
+
+    The id is 256 random bits, stored as a keyed hash; a session the browser
+    presented at login (``previous``) is ended, so the id rotates at login.
+    """
+    if previous:
+        end_web_session(session, services, previous)
+    cookie = secrets.token_urlsafe(32)
+    now = utcnow()
+    row = WebSession(
+        user_id=user.id,
+        session_hash=services.secret_box.digest(cookie),
+        scopes=" ".join(sorted(role_scopes(user))),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + services.settings.session_absolute_timeout,
+    )
+    repository.add(session, row)
+    services.audit.record(session, "account:session:start", actor_id=user.id, org_id=user.org_id)
+    return cookie, csrf_token(services, cookie)
+
+
+def authenticate_session(session: Session, services: Services, cookie: str) -> Principal:
+    """The principal of a session cookie. Raises AuthenticationRequired when it is not live.
+
+    A session is dead once ended (logout, account disabled), past its absolute
+    timeout, or idle longer than ``session_idle_timeout``.
+    """
+    row = repository.web_session_by_hash(session, services.secret_box.digest(cookie[:200]))
+    now = utcnow()
+    if (
+        row is None
+        or row.ended_at is not None
+        or row.expires_at <= now
+        or now - row.last_seen_at > services.settings.session_idle_timeout
+    ):
+        raise AuthenticationRequired("the session has ended; log in again")
+    user = repository.user_by_id(session, row.user_id)
+    if user is None or user.status != UserStatus.ACTIVE.value:
+        raise AuthenticationRequired("the session has ended; log in again")
+    org = repository.org_by_id(session, user.org_id)
+    assert org is not None  # noqa: S101  (foreign key)
+    row.last_seen_at = now
+    return Principal(user=user, org=org, scopes=frozenset(row.scopes.split()))
+
+
+def end_web_session(session: Session, services: Services, cookie: str) -> None:
+    """End the session of ``cookie`` server-side (logout); nothing if it is unknown."""
+    row = repository.web_session_by_hash(session, services.secret_box.digest(cookie[:200]))
+    if row is not None and row.ended_at is None:
+        row.ended_at = utcnow()
+        services.audit.record(session, "account:session:end", actor_id=row.user_id)
+
+
+def disable_user(
+    session: Session, services: Services, user_id: str, *, actor_id: str | None = None
+) -> None:
+    """Disable an account: every web session ends and every API token is revoked, now."""
+    user = repository.user_by_id(session, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    now = utcnow()
+    user.status = UserStatus.DISABLED.value
+    repository.end_sessions_of(session, user.id, now)
+    repository.revoke_tokens_of(session, user.id, now)
+    services.audit.record(
+        session, "admin:user:disable", actor_id=actor_id, org_id=user.org_id, object_id=user.id
+    )
 
 
 def logout(session: Session, services: Services, principal: Principal) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 from collections.abc import Iterator
 from functools import lru_cache
@@ -10,11 +11,18 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from scelle.accounts.service import Principal, authenticate_token
-from scelle.errors import AuthenticationRequired
+from scelle.accounts.service import (
+    Principal,
+    authenticate_session,
+    authenticate_token,
+    csrf_token,
+)
+from scelle.errors import AuthenticationRequired, PermissionDenied
 from scelle.server.container import Services
 
 __all__ = [
+    "CSRF_HEADER",
+    "SESSION_COOKIE",
     "ClientIP",
     "CurrentUser",
     "DbSession",
@@ -95,8 +103,27 @@ def client_ip(request: Request) -> str:
 ClientIP = Annotated[str, Depends(client_ip)]
 
 
+SESSION_COOKIE = "scelle_session"
+CSRF_HEADER = "x-csrf-token"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def current_user(request: Request, session: DbSession, services: ServicesDep) -> Principal:
-    """The authenticated caller, from a Bearer API token; 401 otherwise."""
+    """The authenticated caller: a Bearer API token, else a web session cookie; 401 otherwise.
+
+    With a cookie, a state-changing request must also carry the session's
+    CSRF token in ``X-CSRF-Token`` (403 otherwise): a cross-site page can make
+    the browser send the cookie, never read the token.
+    """
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if "authorization" not in request.headers and cookie:
+        if request.method not in _SAFE_METHODS:
+            sent = request.headers.get(CSRF_HEADER, "")
+            if not hmac.compare_digest(sent.encode(), csrf_token(services, cookie).encode()):
+                raise PermissionDenied("missing or wrong CSRF token (X-CSRF-Token)")
+        principal = authenticate_session(session, services, cookie)
+        request.state.actor_id = principal.user.id
+        return principal
     principal = authenticate_token(
         session, services, bearer_token(request), client_ip=client_ip(request)
     )

@@ -9,6 +9,7 @@ from scelle.db.models.transfer import Transfer, TransferStatus
 from scelle.db.models.transfer_recipient import TransferRecipient
 from scelle.db.models.upload import Upload
 from scelle.db.models.user import Role, User, UserStatus
+from scelle.db.models.web_session import WebSession
 
 __all__ = [
     "ApiToken",
@@ -23,4 +24,5 @@ __all__ = [
     "Upload",
     "User",
     "UserStatus",
+    "WebSession",
 ]

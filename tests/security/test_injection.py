@@ -68,7 +68,9 @@ def _check(response_status: int, text: str) -> None:
 def _assert_only_failures_added(before: list[str], after: list[str]) -> None:
     assert after[: len(before)] == before
     added = after[len(before) :]
-    assert all("fail" in tag or "denied" in tag or "refused" in tag for tag in added), added
+    assert all(
+        "fail" in tag or "denied" in tag or "refused" in tag or "throttled" in tag for tag in added
+    ), added
 
 
 def test_hostile_path_parameters(

@@ -69,6 +69,24 @@ class Settings(BaseSettings):
     witness_s3_region: str = "us-east-1"
     witness_s3_prefix: str = ""
 
+    # Shared state for several server processes (throttling counts, upload locks).
+    redis_url: str | None = Field(default=None, description="redis://host:port/db; memory if unset")
+    rate_limit_prefix: str = Field(default="scelle", description="prefix of the Redis keys")
+    # Addresses (or CIDR networks) of reverse proxies whose X-Forwarded-For is believed.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # Throttling rules, ``limits`` notation ("5/minute;20/hour"); empty disables a rule.
+    throttle_login_ip: str = "30/minute;300/hour"  # every login attempt from one address
+    throttle_login_account: str = "10/minute;100/hour"  # failures on one e-mail, any address
+    throttle_login_account_ip: str = "5/minute;10/10minutes;20/hour"  # failures, backoff tiers
+    throttle_mfa_account: str = "5/minute;20/hour"  # second-factor failures on one account
+    throttle_enrol_ip: str = "10/minute;50/hour"  # failed enrolments from one address
+    throttle_token_ip: str = "120/minute;1000/hour"  # noqa: S105  (invalid tokens per address)
+    throttle_token_account: str = "1200/minute"  # noqa: S105  (API calls per account)
+
+    # Web sessions (cookies): idle and absolute timeouts.
+    session_idle_timeout: timedelta = timedelta(minutes=30)
+    session_absolute_timeout: timedelta = timedelta(hours=12)
+
     log_level: str = "INFO"
     log_json: bool = False
 
@@ -78,9 +96,6 @@ class Settings(BaseSettings):
     s3_access_key: str | None = None
     s3_secret_key: SecretStr | None = None
     s3_region: str = "us-east-1"
-    redis_url: str | None = Field(
-        default=None, description="Redis URL: shared upload locks (and rate limits)"
-    )
     metrics_token: SecretStr | None = Field(
         default=None, description="bearer token /metrics asks for; unset: loopback clients only"
     )

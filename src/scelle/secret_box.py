@@ -7,6 +7,8 @@ data (a sealed value moved to another row does not open).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 
 from cryptography.exceptions import InvalidTag
@@ -30,6 +32,17 @@ class SecretBox:
             server_secret
         )
         self._aead = ChaCha20Poly1305(key)
+        self._digest_key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"scelle/v1/secret-digest"
+        ).derive(server_secret)
+
+    def digest(self, secret: str) -> str:
+        """Keyed hash (HMAC-SHA256, hex) of a token or code, to store and look it up by.
+
+        Without the server secret, a copy of the database cannot test guesses
+        against the stored digests (recovery codes carry only 64 bits).
+        """
+        return hmac.new(self._digest_key, secret.strip().encode(), hashlib.sha256).hexdigest()
 
     def seal(self, plaintext: bytes, *, context: str) -> bytes:
         nonce = os.urandom(_NONCE)

@@ -1,8 +1,10 @@
 """A bounded soak: many concurrent clients against one real server, loopback only.
 
-200 client threads (``SCELLE_SOAK_CLIENTS``) each send a file and receive a
-file in a loop for ``SCELLE_SOAK_SECONDS`` (60 in the default run; the
-figures in the issue notes come from a 600-second run). Every received file
+50 client threads (``SCELLE_SOAK_CLIENTS``) each send a file and receive a
+file in a loop for ``SCELLE_SOAK_SECONDS`` (30 in the default run), on the
+embedded default (SQLite, one process). Heavier soaks are run by hand with
+the variables raised; at 100 clients on this 2-core machine, SQLite's single
+write lock is the limit (see the issue notes). Every received file
 is checked byte for byte. The server's resident memory is sampled from
 ``/proc`` and must not grow once warmed up.
 """
@@ -29,8 +31,8 @@ from tests.integration.conftest import start_server, stop_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault, pytest.mark.slow]
 
-CLIENTS = int(os.environ.get("SCELLE_SOAK_CLIENTS", "200"))
-SECONDS = float(os.environ.get("SCELLE_SOAK_SECONDS", "60"))
+CLIENTS = int(os.environ.get("SCELLE_SOAK_CLIENTS", "50"))
+SECONDS = float(os.environ.get("SCELLE_SOAK_SECONDS", "30"))
 PAIRS = 10
 
 

@@ -69,7 +69,7 @@ def _assert_only_failures_added(before: list[str], after: list[str]) -> None:
     assert after[: len(before)] == before
     added = after[len(before) :]
     # Probing many ids is also what exfiltration detection looks for (and throttles).
-    expected = ("fail", "denied", "refused", "exfiltration:detected")
+    expected = ("fail", "denied", "refused", "throttled", "exfiltration:detected")
     assert all(any(word in tag for word in expected) for tag in added), added
 
 

@@ -33,6 +33,7 @@ PUBLIC: dict[tuple[str, str], str] = {
         "GET",
         "/api/v1/auth/oidc/callback",
     ): "SSO: authenticated by the state and the provider's code",
+    ("POST", "/api/v1/auth/session"): "web login: password and second factor in the body",
     ("OPTIONS", "/api/v1/uploads"): "tus discovery (version, extensions, max size)",
     ("OPTIONS", "/api/v1/uploads/{upload_id}"): "tus discovery (version, extensions, max size)",
     ("GET", "/api/v1/audit/log-key"): "the audit log's public key: witnesses and auditors pin it",

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, Request, Response, status
 
 from scelle.accounts import devices, schemas, service, totp
+from scelle.db.models import ApiToken
 from scelle.keys import service as key_service
-from scelle.server.dependencies import CurrentUser, DbSession, ServicesDep
+from scelle.server.dependencies import (
+    SESSION_COOKIE,
+    ClientIP,
+    CurrentUser,
+    DbSession,
+    ServicesDep,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
 @router.post("/enrol", response_model=schemas.EnrolResponse)
 def enrol(
-    body: schemas.EnrolRequest, session: DbSession, services: ServicesDep
+    body: schemas.EnrolRequest, session: DbSession, services: ServicesDep, ip: ClientIP
 ) -> schemas.EnrolResponse:
     """Use a one-time enrolment token: set the password, get the TOTP seed and recovery codes."""
-    result = service.enrol(session, services, body.token, body.password)
+    result = service.enrol(session, services, body.token, body.password, client_ip=ip)
     return schemas.EnrolResponse(
         user_id=result.user.id,
         email=result.user.email,
@@ -31,17 +40,23 @@ def enrol(
     "/auth/token", response_model=schemas.LoginResponse, status_code=status.HTTP_201_CREATED
 )
 def login(
-    body: schemas.LoginRequest, request: Request, session: DbSession, services: ServicesDep
+    body: schemas.LoginRequest,
+    request: Request,
+    session: DbSession,
+    services: ServicesDep,
+    ip: ClientIP,
 ) -> schemas.LoginResponse:
     """Password and second factor (TOTP or a recovery code) → a new API token, shown once."""
-    result = service.login(session, services, body.email, body.password, body.otp, name=body.name)
+    result = service.login(
+        session, services, body.email, body.password, body.otp, name=body.name, client_ip=ip
+    )
     devices.notice_login(
         session,
         services,
         result.user,
         device_id=request.headers.get(devices.DEVICE_HEADER),
         user_agent=request.headers.get("user-agent"),
-        client_ip=request.client.host if request.client else None,
+        client_ip=ip,
         method="password",
     )
     return schemas.LoginResponse(
@@ -62,6 +77,102 @@ def logout(principal: CurrentUser, session: DbSession, services: ServicesDep) ->
     """Revoke the token that makes this call."""
     service.logout(session, services, principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _token_out(api_token: ApiToken) -> dict[str, object]:
+    return {
+        "id": api_token.id,
+        "name": api_token.name,
+        "scopes": api_token.scopes.split(),
+        "created_at": api_token.created_at,
+        "expires_at": api_token.expires_at,
+        "last_used_at": api_token.last_used_at,
+        "revoked_at": api_token.revoked_at,
+    }
+
+
+@router.post("/tokens", response_model=schemas.CreatedToken, status_code=status.HTTP_201_CREATED)
+def create_token(
+    body: schemas.CreateTokenRequest,
+    principal: CurrentUser,
+    session: DbSession,
+    services: ServicesDep,
+) -> schemas.CreatedToken:
+    """A new scoped, expiring API token (for a script or a device), shown once."""
+    lifetime = timedelta(days=body.expires_in_days) if body.expires_in_days else None
+    token, api_token = service.create_token(
+        session, services, principal, name=body.name, scopes=set(body.scopes), lifetime=lifetime
+    )
+    return schemas.CreatedToken(token=token, **_token_out(api_token))
+
+
+@router.get("/tokens", response_model=schemas.TokenList)
+def list_tokens(principal: CurrentUser, session: DbSession) -> schemas.TokenList:
+    """The caller's tokens: names, scopes, dates; never the secrets."""
+    return schemas.TokenList(
+        tokens=[schemas.TokenOut(**_token_out(t)) for t in service.list_tokens(session, principal)]
+    )
+
+
+@router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+def revoke_token(
+    token_id: str, principal: CurrentUser, session: DbSession, services: ServicesDep
+) -> Response:
+    """Revoke one of the caller's tokens (an org admin: a member's); 404 otherwise."""
+    service.revoke_token(session, services, principal, token_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _set_session_cookie(response: Response, services: ServicesDep, cookie: str) -> None:
+    secure = (services.settings.public_url or "").startswith("https://")
+    response.set_cookie(
+        SESSION_COOKIE,
+        cookie,
+        max_age=int(services.settings.session_absolute_timeout.total_seconds()),
+        path="/",
+        secure=secure,
+        httponly=True,
+        samesite="strict",
+    )
+
+
+@router.post("/auth/session", response_model=schemas.SessionOut)
+def session_login(
+    body: schemas.LoginRequest,
+    request: Request,
+    *,
+    response: Response,
+    session: DbSession,
+    services: ServicesDep,
+    ip: ClientIP,
+) -> schemas.SessionOut:
+    """Web login: password and second factor → a session cookie (rotated) and its CSRF token."""
+    user, org, _factor = service.verify_login(
+        session, services, body.email, body.password, body.otp, client_ip=ip
+    )
+    cookie, csrf = service.start_web_session(
+        session, services, user, previous=request.cookies.get(SESSION_COOKIE)
+    )
+    _set_session_cookie(response, services, cookie)
+    return schemas.SessionOut(
+        csrf_token=csrf,
+        user=schemas.UserOut(
+            id=user.id, email=user.email, org=org.name, roles=sorted(user.roles.split())
+        ),
+    )
+
+
+@router.delete("/auth/session", status_code=status.HTTP_204_NO_CONTENT)
+def session_logout(
+    request: Request, principal: CurrentUser, session: DbSession, services: ServicesDep
+) -> Response:
+    """End the web session server-side (needs the CSRF token) and clear the cookie."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        service.end_web_session(session, services, cookie)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    return response
 
 
 @router.get("/me", response_model=schemas.Me)

@@ -7,11 +7,12 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from scelle.db.models import ApiToken, Organization, RecoveryCode, User
+from scelle.db.models import ApiToken, Organization, RecoveryCode, User, WebSession
 
 __all__ = [
     "add",
     "api_token_by_hash",
+    "api_tokens_of",
     "mark_recovery_code_used",
     "org_by_id",
     "org_by_name",
@@ -56,6 +57,16 @@ def api_token_by_hash(session: Session, token_hash: str) -> ApiToken | None:
     return session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
 
 
+def api_tokens_of(session: Session, user_id: str) -> list[ApiToken]:
+    return list(
+        session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == user_id)
+            .order_by(ApiToken.created_at.desc(), ApiToken.id)
+        )
+    )
+
+
 def recovery_codes(session: Session, user_id: str) -> list[RecoveryCode]:
     return list(
         session.scalars(
@@ -85,3 +96,23 @@ def advance_totp_step(session: Session, user_id: str, step: int) -> bool:
         .values(totp_last_step=step)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def web_session_by_hash(session: Session, session_hash: str) -> WebSession | None:
+    return session.scalar(select(WebSession).where(WebSession.session_hash == session_hash))
+
+
+def end_sessions_of(session: Session, user_id: str, when: datetime) -> None:
+    session.execute(
+        update(WebSession)
+        .where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
+        .values(ended_at=when)
+    )
+
+
+def revoke_tokens_of(session: Session, user_id: str, when: datetime) -> None:
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=when)
+    )

@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from scelle.keys.schemas import KeyOut
 
-__all__ = ["EnrolRequest", "EnrolResponse", "LoginRequest", "LoginResponse", "Me", "UserOut"]
+__all__ = [
+    "CreateTokenRequest",
+    "CreatedToken",
+    "EnrolRequest",
+    "EnrolResponse",
+    "LoginRequest",
+    "LoginResponse",
+    "Me",
+    "SessionOut",
+    "TokenList",
+    "TokenOut",
+    "UserOut",
+]
 
 
 class _Strict(BaseModel):
@@ -53,3 +66,32 @@ class LoginResponse(BaseModel):
 class Me(UserOut):
     scopes: list[str]
     key: KeyOut | None
+
+
+class CreateTokenRequest(_Strict):
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[\w .@-]+$")
+    scopes: list[Literal["send", "receive", "admin"]] = Field(min_length=1, max_length=3)
+    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class TokenOut(BaseModel):
+    id: str
+    name: str
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class CreatedToken(TokenOut):
+    token: str  # shown once
+
+
+class TokenList(BaseModel):
+    tokens: list[TokenOut]
+
+
+class SessionOut(BaseModel):
+    csrf_token: str  # send back as X-CSRF-Token on every state-changing request
+    user: UserOut

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -19,7 +20,15 @@ from sqlalchemy.orm import Session
 from scelle import ids
 from scelle.accounts import passwords, repository, tokens, totp
 from scelle.db.base import utcnow
-from scelle.db.models import ApiToken, Organization, RecoveryCode, Role, User, UserStatus
+from scelle.db.models import (
+    ApiToken,
+    Organization,
+    RecoveryCode,
+    Role,
+    User,
+    UserStatus,
+    WebSession,
+)
 from scelle.errors import (
     AuthenticationRequired,
     Conflict,
@@ -27,6 +36,7 @@ from scelle.errors import (
     InvalidInput,
     NotFound,
     PermissionDenied,
+    TooManyRequests,
 )
 
 if TYPE_CHECKING:
@@ -38,11 +48,15 @@ __all__ = [
     "Principal",
     "authenticate_token",
     "create_org",
+    "create_token",
     "create_user",
     "enrol",
+    "list_tokens",
     "login",
     "logout",
     "normalise_email",
+    "revoke_token",
+    "role_scopes",
 ]
 
 ORG_NAME = re.compile(r"\A[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\Z")
@@ -64,6 +78,11 @@ class Principal:
         """Raise PermissionDenied unless the token carries ``scope``."""
         if scope not in self.scopes:
             raise PermissionDenied(f"this action needs the '{scope}' permission")
+
+    def require_any(self, *scopes: str) -> None:
+        """Raise PermissionDenied unless the token carries one of ``scopes``."""
+        if not self.scopes & set(scopes):
+            raise PermissionDenied(f"this action needs one of: {', '.join(scopes)}")
 
 
 @dataclass(frozen=True)
@@ -132,7 +151,7 @@ def create_user(
         email=email,
         roles=" ".join(sorted(r.value for r in roles)),
         status=UserStatus.PENDING.value,
-        enrolment_token_hash=tokens.hash_token(token),
+        enrolment_token_hash=services.secret_box.digest(token),
         enrolment_expires_at=now + services.settings.enrolment_expiry,
         created_at=now,
     )
@@ -148,9 +167,21 @@ def create_user(
     return user, token
 
 
-def enrol(session: Session, services: Services, token: str, password: str) -> EnrolmentResult:
-    """Use a one-time enrolment token: set the password, create the TOTP seed and recovery codes."""
-    user = repository.user_by_enrolment_hash(session, tokens.hash_token(token))
+def enrol(
+    session: Session,
+    services: Services,
+    token: str,
+    password: str,
+    *,
+    client_ip: str = "local",
+) -> EnrolmentResult:
+    """Use a one-time enrolment token: set the password, create the TOTP seed and recovery codes.
+
+    Raises InvalidCredentials for a bad token, TooManyRequests after too many
+    failed enrolments from ``client_ip``.
+    """
+    _guard(session, services, "enrol", ip=client_ip)
+    user = repository.user_by_enrolment_hash(session, services.secret_box.digest(token))
     now = utcnow()
     if (
         user is None
@@ -159,6 +190,7 @@ def enrol(session: Session, services: Services, token: str, password: str) -> En
         or user.enrolment_expires_at < now
     ):
         services.audit.record_failure(session, "account:enrol:failure")
+        _count(session, services, "enrol", ip=client_ip)
         raise InvalidCredentials("this enrolment token is invalid, used or expired")
     try:
         passwords.check_policy(password)
@@ -176,10 +208,36 @@ def enrol(session: Session, services: Services, token: str, password: str) -> En
     user.enrolled_at = now
     codes = [tokens.new_recovery_code() for _ in range(RECOVERY_CODES)]
     for code in codes:
-        session.add(RecoveryCode(user_id=user.id, code_hash=tokens.hash_token(code)))
+        session.add(RecoveryCode(user_id=user.id, code_hash=services.secret_box.digest(code)))
     session.flush()
     services.audit.record(session, "account:enrol:success", actor_id=user.id, org_id=org.id)
     return EnrolmentResult(user=user, org=org, totp_secret=secret, recovery_codes=codes)
+
+
+def _throttled(
+    session: Session, services: Services, rule: tuple[str, str, str], retry_after: int
+) -> TooManyRequests:
+    """The 429 to raise, with one audit event per key and minute (never one per attempt)."""
+    action, scope, key = rule
+    if services.throttle.first_in_minute(action, scope, key):
+        services.audit.record_failure(
+            session, f"account:{action}:throttled", scope=scope, retry_after=retry_after
+        )
+    return TooManyRequests("too many attempts; try again later", retry_after=retry_after)
+
+
+def _guard(session: Session, services: Services, action: str, **keys: str) -> None:
+    """Raise TooManyRequests when any rule of ``action`` is exhausted for its key."""
+    for scope, key in keys.items():
+        wait = services.throttle.retry_after(action, scope, key)
+        if wait is not None:
+            raise _throttled(session, services, (action, scope, key), wait)
+
+
+def _count(session: Session, services: Services, action: str, **keys: str) -> None:
+    """Count one attempt (or failure) on each rule of ``action``, without raising."""
+    for scope, key in keys.items():
+        services.throttle.hit(action, scope, key)
 
 
 def _second_factor_ok(session: Session, services: Services, user: User, otp: str) -> str | None:
@@ -190,7 +248,7 @@ def _second_factor_ok(session: Session, services: Services, user: User, otp: str
     step = totp.verify_code(secret, otp, last_step=user.totp_last_step)
     if step is not None and repository.advance_totp_step(session, user.id, step):
         return "totp"
-    candidate = tokens.hash_token(otp.strip().lower())
+    candidate = services.secret_box.digest(otp.strip().lower())
     for code in repository.recovery_codes(session, user.id):
         if tokens.hmac_equal(code.code_hash, candidate) and repository.mark_recovery_code_used(
             session, code.id, utcnow()
@@ -199,14 +257,30 @@ def _second_factor_ok(session: Session, services: Services, user: User, otp: str
     return None
 
 
-def login(
-    session: Session, services: Services, email: str, password: str, otp: str, *, name: str = "cli"
-) -> LoginResult:
-    """Password + second factor → a new API token (shown once). Raises InvalidCredentials."""
+def verify_login(
+    session: Session,
+    services: Services,
+    email: str,
+    password: str,
+    otp: str,
+    *,
+    client_ip: str = "local",
+) -> tuple[User, Organization, str]:
+    """Check password and second factor, throttled: the user, its org and the factor used.
+
+    Raises InvalidCredentials or TooManyRequests (see :func:`login`).
+    """
     try:
         email = normalise_email(email)
     except InvalidInput:
         email = ""
+    account = email or "<invalid>"
+    pair = f"{account}\x00{client_ip}"
+    wait = services.throttle.hit("login", "ip", client_ip)
+    if wait is not None:
+        raise _throttled(session, services, ("login", "ip", client_ip), wait)
+    _guard(session, services, "login", account=account, account_ip=pair)
+    _guard(session, services, "mfa", account=account)
     user = repository.user_by_email(session, email) if email else None
     # One argon2 verification whatever happens, so unknown e-mails cost the same time.
     password_ok = passwords.verify_password(user.password_hash if user else None, password)
@@ -218,6 +292,7 @@ def login(
             org_id=user.org_id if user else None,
             reason="password",
         )
+        _count(session, services, "login", account=account, account_ip=pair)
         raise InvalidCredentials("invalid e-mail, password or code")
     factor = _second_factor_ok(session, services, user, otp)
     if factor is None:
@@ -228,20 +303,39 @@ def login(
             org_id=user.org_id,
             reason="second_factor",
         )
+        _count(session, services, "login", account=account, account_ip=pair)
+        _count(session, services, "mfa", account=account)
         raise InvalidCredentials("invalid e-mail, password or code")
     org = repository.org_by_id(session, user.org_id)
     assert org is not None  # noqa: S101  (foreign key)
+    return user, org, factor
+
+
+def login(
+    session: Session,
+    services: Services,
+    email: str,
+    password: str,
+    otp: str,
+    *,
+    name: str = "cli",
+    client_ip: str = "local",
+) -> LoginResult:
+    """Password + second factor → a new API token (shown once).
+
+    Raises InvalidCredentials (the same for an unknown e-mail, a wrong
+    password or a wrong code) and TooManyRequests when a throttling rule is
+    exhausted; the throttling is decided before any lookup, from the e-mail
+    as typed and the address, so it is the same for known and unknown e-mails.
+    """
+    user, org, factor = verify_login(session, services, email, password, otp, client_ip=client_ip)
     token = tokens.new_api_token()
-    scopes = {"send"} if user.has_role(Role.SENDER) else set()
-    if user.has_role(Role.RECIPIENT):
-        scopes.add("receive")
-    if user.has_role(Role.ADMIN):
-        scopes |= ALL_SCOPES
+    scopes = role_scopes(user)
     now = utcnow()
     api_token = ApiToken(
         id=ids.new_id("tok"),
         user_id=user.id,
-        token_hash=tokens.hash_token(token),
+        token_hash=services.secret_box.digest(token),
         scopes=" ".join(sorted(scopes)),
         name=name,
         created_at=now,
@@ -259,23 +353,203 @@ def login(
     return LoginResult(token=token, api_token=api_token, user=user, org=org)
 
 
-def authenticate_token(session: Session, services: Services, token: str) -> Principal:
-    """The principal behind a Bearer token. Raises AuthenticationRequired when it is not valid."""
+def authenticate_token(
+    session: Session, services: Services, token: str, *, client_ip: str = "local"
+) -> Principal:
+    """The principal behind a Bearer token.
+
+    Raises AuthenticationRequired when it is not valid, TooManyRequests after
+    too many invalid tokens from ``client_ip`` or too many calls of one account.
+    """
+    _guard(session, services, "token", ip=client_ip)
+
+    def invalid() -> AuthenticationRequired:
+        _count(session, services, "token", ip=client_ip)
+        return AuthenticationRequired("invalid or expired API token")
+
     if not token.startswith(tokens.API_TOKEN_PREFIX) or len(token) > 200:
-        raise AuthenticationRequired("invalid or expired API token")
-    api_token = repository.api_token_by_hash(session, tokens.hash_token(token))
+        raise invalid()
+    api_token = repository.api_token_by_hash(session, services.secret_box.digest(token))
     now = utcnow()
     if api_token is None or api_token.revoked_at is not None or api_token.expires_at <= now:
-        raise AuthenticationRequired("invalid or expired API token")
+        raise invalid()
     user = repository.user_by_id(session, api_token.user_id)
     if user is None or user.status != UserStatus.ACTIVE.value:
-        raise AuthenticationRequired("invalid or expired API token")
+        raise invalid()
+    wait = services.throttle.hit("token", "account", user.id)
+    if wait is not None:
+        raise _throttled(session, services, ("token", "account", user.id), wait)
     org = repository.org_by_id(session, user.org_id)
     assert org is not None  # noqa: S101  (foreign key)
     if api_token.last_used_at is None or now - api_token.last_used_at > timedelta(minutes=5):
         api_token.last_used_at = now
     return Principal(
         user=user, org=org, scopes=frozenset(api_token.scopes.split()), token_id=api_token.id
+    )
+
+
+def role_scopes(user: User) -> frozenset[str]:
+    """The scopes a user's roles allow: send (sender), receive (recipient), all (admin)."""
+    scopes = {"send"} if user.has_role(Role.SENDER) else set()
+    if user.has_role(Role.RECIPIENT):
+        scopes.add("receive")
+    if user.has_role(Role.ADMIN):
+        scopes |= ALL_SCOPES
+    return frozenset(scopes)
+
+
+def create_token(
+    session: Session,
+    services: Services,
+    principal: Principal,
+    *,
+    name: str,
+    scopes: set[str],
+    lifetime: timedelta | None = None,
+) -> tuple[str, ApiToken]:
+    """A new API token for the caller, narrower than or equal to the calling token.
+
+    The token is returned once; only its keyed hash is stored. Raises
+    InvalidInput for an unknown scope or a lifetime outside (0, token_lifetime],
+    PermissionDenied for a scope the calling token does not carry.
+    """
+    unknown = scopes - ALL_SCOPES
+    if unknown or not scopes:
+        raise InvalidInput(f"scopes are some of: {', '.join(sorted(ALL_SCOPES))}")
+    if not scopes <= principal.scopes:
+        raise PermissionDenied("a new token cannot have more scopes than the calling one")
+    maximum = services.settings.token_lifetime
+    lifetime = lifetime or maximum
+    if lifetime <= timedelta(0) or lifetime > maximum:
+        raise InvalidInput(f"a token lives at most {maximum.days} days")
+    token = tokens.new_api_token()
+    now = utcnow()
+    api_token = ApiToken(
+        id=ids.new_id("tok"),
+        user_id=principal.user.id,
+        token_hash=services.secret_box.digest(token),
+        scopes=" ".join(sorted(scopes)),
+        name=name,
+        created_at=now,
+        expires_at=now + lifetime,
+    )
+    repository.add(session, api_token)
+    services.audit.record(
+        session,
+        "account:token:create",
+        actor_id=principal.user.id,
+        org_id=principal.user.org_id,
+        object_id=api_token.id,
+        scopes=api_token.scopes,
+    )
+    return token, api_token
+
+
+def list_tokens(session: Session, principal: Principal) -> list[ApiToken]:
+    """The caller's own tokens (never their secrets), newest first."""
+    return repository.api_tokens_of(session, principal.user.id)
+
+
+def revoke_token(session: Session, services: Services, principal: Principal, token_id: str) -> None:
+    """Revoke one of the caller's tokens; an org admin may revoke a member's.
+
+    Raises NotFound for an id that is malformed, unknown, or not the caller's
+    to revoke (the same answer: no one learns which tokens exist).
+    """
+    api_token = session.get(ApiToken, token_id) if ids.is_valid(token_id, "tok") else None
+    owner = repository.user_by_id(session, api_token.user_id) if api_token else None
+    allowed = owner is not None and (
+        owner.id == principal.user.id
+        or ("admin" in principal.scopes and owner.org_id == principal.user.org_id)
+    )
+    if api_token is None or owner is None or not allowed:
+        raise NotFound("no such token")
+    if api_token.revoked_at is None:
+        api_token.revoked_at = utcnow()
+        services.audit.record(
+            session,
+            "account:token:revoke",
+            actor_id=principal.user.id,
+            org_id=owner.org_id,
+            object_id=api_token.id,
+        )
+
+
+def csrf_token(services: Services, cookie: str) -> str:
+    """The CSRF token bound to a session cookie (derived, so nothing more is stored)."""
+    return services.secret_box.digest("scelle/v1/csrf\x00" + cookie)
+
+
+def start_web_session(
+    session: Session, services: Services, user: User, *, previous: str | None = None
+) -> tuple[str, str]:
+    """A new cookie session for ``user``: (cookie value, CSRF token), shown once.
+
+    The id is 256 random bits, stored as a keyed hash; a session the browser
+    presented at login (``previous``) is ended, so the id rotates at login.
+    """
+    if previous:
+        end_web_session(session, services, previous)
+    cookie = secrets.token_urlsafe(32)
+    now = utcnow()
+    row = WebSession(
+        user_id=user.id,
+        session_hash=services.secret_box.digest(cookie),
+        scopes=" ".join(sorted(role_scopes(user))),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + services.settings.session_absolute_timeout,
+    )
+    repository.add(session, row)
+    services.audit.record(session, "account:session:start", actor_id=user.id, org_id=user.org_id)
+    return cookie, csrf_token(services, cookie)
+
+
+def authenticate_session(session: Session, services: Services, cookie: str) -> Principal:
+    """The principal of a session cookie. Raises AuthenticationRequired when it is not live.
+
+    A session is dead once ended (logout, account disabled), past its absolute
+    timeout, or idle longer than ``session_idle_timeout``.
+    """
+    row = repository.web_session_by_hash(session, services.secret_box.digest(cookie[:200]))
+    now = utcnow()
+    if (
+        row is None
+        or row.ended_at is not None
+        or row.expires_at <= now
+        or now - row.last_seen_at > services.settings.session_idle_timeout
+    ):
+        raise AuthenticationRequired("the session has ended; log in again")
+    user = repository.user_by_id(session, row.user_id)
+    if user is None or user.status != UserStatus.ACTIVE.value:
+        raise AuthenticationRequired("the session has ended; log in again")
+    org = repository.org_by_id(session, user.org_id)
+    assert org is not None  # noqa: S101  (foreign key)
+    row.last_seen_at = now
+    return Principal(user=user, org=org, scopes=frozenset(row.scopes.split()))
+
+
+def end_web_session(session: Session, services: Services, cookie: str) -> None:
+    """End the session of ``cookie`` server-side (logout); nothing if it is unknown."""
+    row = repository.web_session_by_hash(session, services.secret_box.digest(cookie[:200]))
+    if row is not None and row.ended_at is None:
+        row.ended_at = utcnow()
+        services.audit.record(session, "account:session:end", actor_id=row.user_id)
+
+
+def disable_user(
+    session: Session, services: Services, user_id: str, *, actor_id: str | None = None
+) -> None:
+    """Disable an account: every web session ends and every API token is revoked, now."""
+    user = repository.user_by_id(session, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    now = utcnow()
+    user.status = UserStatus.DISABLED.value
+    repository.end_sessions_of(session, user.id, now)
+    repository.revoke_tokens_of(session, user.id, now)
+    services.audit.record(
+        session, "admin:user:disable", actor_id=actor_id, org_id=user.org_id, object_id=user.id
     )
 
 

@@ -17,6 +17,7 @@ from scelle.db.models import (
     TransferSubject,
     Upload,
     User,
+    WebSession,
 )
 
 __all__ = [
@@ -95,6 +96,14 @@ def revoke_tokens(session: Session, now: datetime) -> int:
     """Revoke every API token not yet revoked; returns how many."""
     result = session.execute(
         update(ApiToken).where(ApiToken.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def end_web_sessions(session: Session, now: datetime) -> int:
+    """End every web session still open; returns how many."""
+    result = session.execute(
+        update(WebSession).where(WebSession.ended_at.is_(None)).values(ended_at=now)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 

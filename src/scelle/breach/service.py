@@ -220,15 +220,16 @@ class LockdownResult:
 
 
 def lockdown(session: Session, services: Services, *, reason: str = "lockdown") -> LockdownResult:
-    """Revoke every API token, pending enrolment and unfinished upload at once (audited).
+    """End every web session, revoke every API token, pending enrolment and unfinished upload.
 
-    Extension point: another kind of credential (web sessions, download links)
-    adds its revocation here, in the same transaction.
+    All at once, in one transaction, audited. Another kind of credential
+    adds its revocation here.
     """
     from scelle.transfers import service as transfers_service
 
     now = utcnow()
     tokens = repository.revoke_tokens(session, now)
+    sessions = repository.end_web_sessions(session, now)
     pending = repository.pending_enrolments(session)
     for user in pending:
         user.enrolment_token_hash = None
@@ -245,6 +246,7 @@ def lockdown(session: Session, services: Services, *, reason: str = "lockdown") 
         session,
         "admin:access:lockdown",
         tokens=tokens,
+        sessions=sessions,
         enrolments=len(pending),
         uploads=len(uploads),
     )

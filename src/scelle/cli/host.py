@@ -451,7 +451,7 @@ def lockdown(
     data: Path | None = DataOption,
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Revoke every API token, pending enrolment and unfinished upload at once (audited)."""
+    """End every web session; revoke every API token, pending enrolment and unfinished upload (audited)."""
     from scelle.breach import service
 
     services = _services(data)

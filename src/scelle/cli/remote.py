@@ -54,6 +54,9 @@ PassphraseStdinOption = typer.Option(
 
 identity_app = typer.Typer(help="This device's identity (its private key).", no_args_is_help=True)
 keys_app = typer.Typer(help="Public keys: yours and your correspondents'.", no_args_is_help=True)
+token_app = typer.Typer(
+    help="Scoped API tokens (send, receive, admin) for scripts.", no_args_is_help=True
+)
 
 
 # -- plumbing ------------------------------------------------------------------
@@ -228,6 +231,61 @@ def whoami(server: str | None = ServerOption, json_out: bool = JsonOption) -> No
     stdout.print(f"{me['email']} ({me['org']}; {', '.join(me['roles'])}) on {session.server}")
     key = me.get("key")
     stdout.print(f"published key: {key['fingerprint'] if key else 'none (run scelle keygen)'}")
+
+
+# -- API tokens ------------------------------------------------------------------
+
+
+@token_app.command("create")
+def token_create(
+    name: str = typer.Option(..., "--name", help="What the token is for (shown in the list)."),
+    scope: list[str] = typer.Option(
+        ..., "--scope", help="send, receive or admin; repeat for several."
+    ),
+    expires_days: int | None = typer.Option(
+        None, "--expires-days", help="Lifetime in days (default and maximum: the server's)."
+    ),
+    server: str | None = ServerOption,
+    json_out: bool = JsonOption,
+) -> None:
+    """Create a scoped API token; its secret is printed once."""
+    client, _session = _client(server)
+    with client:
+        result = client.create_token(name, scope, expires_days)
+    if json_out:
+        emit_json(result)
+        return
+    stdout.print(f"{result['id']} ({' '.join(result['scopes'])}; expires {result['expires_at']})")
+    stdout.print(result["token"], markup=False)
+    stderr.print("the token is shown once: keep it in a secret store")
+
+
+@token_app.command("list")
+def token_list(server: str | None = ServerOption, json_out: bool = JsonOption) -> None:
+    """Your API tokens: id, name, scopes, expiry, revocation (never the secrets)."""
+    client, _session = _client(server)
+    with client:
+        found = client.tokens()
+    if json_out:
+        emit_json(found)
+        return
+    for token in found:
+        state = "revoked" if token["revoked_at"] else f"expires {token['expires_at']}"
+        stdout.print(
+            f"{token['id']}  {token['name']}  {' '.join(token['scopes'])}  {state}", markup=False
+        )
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: str = typer.Argument(..., help="The id of the token (tok_...)."),
+    server: str | None = ServerOption,
+) -> None:
+    """Revoke an API token now."""
+    client, _session = _client(server)
+    with client:
+        client.revoke_token(token_id)
+    stdout.print(f"revoked {token_id}")
 
 
 # -- keys ------------------------------------------------------------------------
@@ -722,6 +780,7 @@ def register(app: typer.Typer) -> None:
     app.command("keygen")(keygen)
     app.add_typer(identity_app, name="identity")
     app.add_typer(keys_app, name="keys")
+    app.add_typer(token_app, name="token")
     app.command("send")(send_command)
     app.command("inbox")(inbox_command)
     app.command("sent")(sent_command)

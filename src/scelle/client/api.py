@@ -196,6 +196,27 @@ class ScelleClient:
         result: dict[str, Any] = self._json("GET", "/me")
         return result
 
+    def create_token(
+        self, name: str, scopes: list[str], expires_in_days: int | None = None
+    ) -> dict[str, Any]:
+        """A new scoped API token (its secret is in the answer, once); raises ServerError."""
+        result: dict[str, Any] = self._json(
+            "POST",
+            "/tokens",
+            json={"name": name, "scopes": scopes, "expires_in_days": expires_in_days},
+            expect=(201,),
+        )
+        return result
+
+    def tokens(self) -> list[dict[str, Any]]:
+        """The caller's API tokens (no secrets)."""
+        result: list[dict[str, Any]] = self._json("GET", "/tokens")["tokens"]
+        return result
+
+    def revoke_token(self, token_id: str) -> None:
+        """Revoke one API token by id; raises ServerError (404) when it is not the caller's."""
+        self.request("DELETE", API + f"/tokens/{_segment(token_id)}", expect=(204,))
+
     # -- keys ----------------------------------------------------------------
 
     def publish_keys(

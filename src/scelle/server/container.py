@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from scelle.accounts.throttle import Throttle
 from scelle.audit.service import AuditLog
 from scelle.clock import clock
 from scelle.config import Settings
@@ -23,6 +24,7 @@ class Services:
     audit: AuditLog
     secret_box: SecretBox
     log_signer: NoteSigner  # signs the audit log's checkpoints
+    throttle: Throttle
 
 
 def build_blob_store(settings: Settings) -> BlobStore:
@@ -68,4 +70,5 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
         audit=AuditLog(),
         secret_box=SecretBox(settings.server_secret()),
         log_signer=load_log_signer(settings),
+        throttle=Throttle(settings),
     )

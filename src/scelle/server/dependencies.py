@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from scelle.accounts.service import Principal, authenticate_token
-from scelle.errors import AuthenticationRequired
+from scelle.accounts.service import (
+    Principal,
+    authenticate_session,
+    authenticate_token,
+    csrf_token,
+)
+from scelle.errors import AuthenticationRequired, PermissionDenied
 from scelle.server.container import Services
 
 __all__ = [
+    "CSRF_HEADER",
+    "SESSION_COOKIE",
+    "ClientIP",
     "CurrentUser",
     "DbSession",
     "ServicesDep",
     "bearer_token",
+    "client_ip",
     "current_user",
     "get_services",
     "get_session",
@@ -49,9 +61,72 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=16)
+def _networks(proxies: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in proxies if p.strip())
+
+
+def _parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+
+
+def client_ip(request: Request) -> str:
+    """The caller's address: the socket peer, or X-Forwarded-For behind a trusted proxy.
+
+    X-Forwarded-For is believed only when the peer is one of
+    ``settings.trusted_proxies``; then the right-most address that is not a
+    trusted proxy is the client (the left part of the header is whatever the
+    client wrote). Anything unparsable counts as the peer itself.
+    """
+    peer = request.client.host if request.client else "unknown"
+    services: Services = request.app.state.services
+    networks = _networks(tuple(services.settings.trusted_proxies))
+    address = _parse_ip(peer)
+    if not networks or address is None or not any(address in n for n in networks):
+        return peer
+    hops = request.headers.get("x-forwarded-for", "").split(",")
+    for hop in reversed(hops):
+        candidate = _parse_ip(hop)
+        if candidate is None:
+            break
+        if not any(candidate in n for n in networks):
+            return str(candidate)
+    return peer
+
+
+ClientIP = Annotated[str, Depends(client_ip)]
+
+
+SESSION_COOKIE = "scelle_session"
+CSRF_HEADER = "x-csrf-token"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def current_user(request: Request, session: DbSession, services: ServicesDep) -> Principal:
-    """The authenticated caller, from a Bearer API token; 401 otherwise."""
-    principal = authenticate_token(session, services, bearer_token(request))
+    """The authenticated caller: a Bearer API token, else a web session cookie; 401 otherwise.
+
+    With a cookie, a state-changing request must also carry the session's
+    CSRF token in ``X-CSRF-Token`` (403 otherwise): a cross-site page can make
+    the browser send the cookie, never read the token.
+    """
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if "authorization" not in request.headers and cookie:
+        if request.method not in _SAFE_METHODS:
+            sent = request.headers.get(CSRF_HEADER, "")
+            if not hmac.compare_digest(sent.encode(), csrf_token(services, cookie).encode()):
+                raise PermissionDenied("missing or wrong CSRF token (X-CSRF-Token)")
+        principal = authenticate_session(session, services, cookie)
+        request.state.actor_id = principal.user.id
+        return principal
+    principal = authenticate_token(
+        session, services, bearer_token(request), client_ip=client_ip(request)
+    )
     request.state.actor_id = principal.user.id
     return principal
 

@@ -296,6 +296,7 @@ def visible(
     session: Session, services: Services, principal: Principal, transfer_id: str
 ) -> tuple[Transfer, bool]:
     """The transfer and whether the caller is its sender. NotFound for anyone else."""
+    principal.require_any("send", "receive")
     transfer = repository.get(session, transfer_id) if ids.is_valid(transfer_id, "tr") else None
     if transfer is not None:
         if transfer.sender_id == principal.user.id:
@@ -324,6 +325,7 @@ def seal(
     transfer, is_sender = visible(session, services, principal, transfer_id)
     if not is_sender:
         raise NotFound("transfer not found")
+    principal.require("send")  # after the lookup: a 403 only ever tells a party
     if transfer.status == TransferStatus.AVAILABLE.value and transfer.signature is not None:
         return transfer  # idempotent: a retried seal after a lost response
     if transfer.status != TransferStatus.PENDING.value:
@@ -470,10 +472,12 @@ def delete(
     transfer, is_sender = visible(session, services, principal, transfer_id)
     if not is_sender:
         raise NotFound("transfer not found")
+    principal.require("send")  # after the lookup: a 403 only ever tells a party
     return purge(session, services, transfer, "cancelled", actor_id=principal.user.id)
 
 
 def list_box(session: Session, principal: Principal, box: str) -> list[Transfer]:
+    principal.require("receive" if box == "inbox" else "send")
     if box == "inbox":
         return repository.inbox(session, principal.user.id, utcnow())
     if box == "sent":

@@ -45,7 +45,13 @@ from scelle.errors import (
     UnsupportedMediaType,
 )
 from scelle.server.container import Services
-from scelle.server.dependencies import CurrentUser, DbSession, ServicesDep, bearer_token
+from scelle.server.dependencies import (
+    CurrentUser,
+    DbSession,
+    ServicesDep,
+    bearer_token,
+    client_ip,
+)
 from scelle.server.errors import error_response
 from scelle.storage.blob_store import UploadWriter
 from scelle.uploads import service
@@ -185,10 +191,11 @@ async def _short_transaction(
 ) -> R:
     """Authenticate and run ``work`` in one short transaction, off the event loop."""
     token = bearer_token(request)
+    address = client_ip(request)
 
     def run() -> R:
         with services.database.transaction() as session:
-            principal = authenticate_token(session, services, token)
+            principal = authenticate_token(session, services, token, client_ip=address)
             request.state.actor_id = principal.user.id
             return work(session, principal)
 

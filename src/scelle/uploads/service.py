@@ -107,6 +107,7 @@ def _owned_upload(session: Session, principal: Principal, upload_id: str) -> Upl
     upload = repository.get(session, upload_id) if ids.is_valid(upload_id, "up") else None
     if upload is None or upload.owner_id != principal.user.id:
         raise NotFound("upload not found")
+    principal.require("send")  # after the lookup: a 403 only ever tells the owner
     return upload
 
 

@@ -21,6 +21,7 @@ from scelle.db.models.transfer_scan import TransferScan
 from scelle.db.models.transfer_subject import TransferSubject
 from scelle.db.models.upload import Upload
 from scelle.db.models.user import Role, User, UserStatus
+from scelle.db.models.web_session import WebSession
 
 __all__ = [
     "AccountActivity",
@@ -49,4 +50,5 @@ __all__ = [
     "Upload",
     "User",
     "UserStatus",
+    "WebSession",
 ]

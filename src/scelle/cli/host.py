@@ -451,7 +451,7 @@ def lockdown(
     data: Path | None = DataOption,
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """End every web session; revoke every API token, pending enrolment and unfinished upload (audited)."""
+    """End every web session, revoke every token and enrolment, abort every upload (audited)."""
     from scelle.breach import service
 
     services = _services(data)

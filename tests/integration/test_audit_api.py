@@ -184,3 +184,31 @@ def test_consistency_proofs_between_checkpoints(
         headers=auth(world["bob"]),
     )
     assert too_big.status_code == 422
+
+
+def test_sender_and_recipient_read_a_transfers_life_through_the_sdk(
+    client: TestClient, world: dict[str, Member]
+) -> None:
+    from scelle.client import ScelleClient
+    from scelle.errors import ServerError
+
+    transfer_id = send(client, world["ana"], [world["bob"]], b"x")
+    assert client.get(f"/api/v1/transfers/{transfer_id}/content", headers=auth(world["bob"]))
+    lives = [
+        ScelleClient("http://testserver", world[name].token, http=client).transfer_history(
+            transfer_id
+        )
+        for name in ("ana", "bob")
+    ]
+    assert lives[0] == lives[1]
+    tags = [event["entry"]["tag"] for event in lives[0]]
+    assert tags[0] == "transfer:transfer:create"
+    assert "transfer:content:download" in tags
+    assert all(event["entry"]["object_id"] == transfer_id for event in lives[0])
+    leaves = [event["leaf_index"] for event in lives[0]]
+    assert leaves == sorted(leaves)
+    with pytest.raises(ServerError) as caught:
+        ScelleClient("http://testserver", world["cat"].token, http=client).transfer_history(
+            transfer_id
+        )
+    assert caught.value.http_status == 404

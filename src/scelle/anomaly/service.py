@@ -66,7 +66,9 @@ def _throttled(until: datetime, now: datetime) -> TooManyRequests:
 
 
 def _keep_after_rollback(session: Session, row: object) -> None:
-    session.info.setdefault(FAILURE_EVENTS, []).append(row)
+    # The database writes these when the transaction ends, committed or not
+    # (see Database.transaction): each is a callable given the session to use.
+    session.info.setdefault(FAILURE_EVENTS, []).append(lambda s: s.add(row))
 
 
 def _detect(

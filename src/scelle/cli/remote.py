@@ -771,6 +771,32 @@ def receipts_command(
         )
 
 
+def history_command(
+    transfer_id: str = typer.Argument(..., help="The transfer id (tr_...)."),
+    server: str | None = ServerOption,
+    json_out: bool = JsonOption,
+) -> None:
+    """One transfer's life from the audit log (created, uploaded, sealed, downloaded, purged).
+
+    For its sender and recipients. Each line gives the event's leaf in the
+    log, which `scelle receipts` proves against the signed checkpoints.
+    """
+    client, _session = _client(server)
+    with client:
+        events = client.transfer_history(transfer_id)
+    if json_out:
+        emit_json(events)
+        return
+    for event in events:
+        entry = event["entry"]
+        extra = " ".join(f"{k}={v}" for k, v in sorted(entry.get("data", {}).items()))
+        stdout.print(
+            f"{event['leaf_index']:>8}  {entry['at']}  {entry['tag']:<28}"
+            f" actor={entry.get('actor_id') or '-'}  {extra}",
+            markup=False,
+        )
+
+
 def register(app: typer.Typer) -> None:
     """Add the client commands to the root ``scelle`` command."""
     app.command("enrol")(enrol)
@@ -786,3 +812,4 @@ def register(app: typer.Typer) -> None:
     app.command("sent")(sent_command)
     app.command("receive")(receive_command)
     app.command("receipts")(receipts_command)
+    app.command("history")(history_command)

@@ -8,6 +8,7 @@ status and stable code; a network failure becomes ``ServerError`` with
 from __future__ import annotations
 
 import base64
+import json
 import random
 import time
 from collections.abc import Callable
@@ -368,6 +369,19 @@ class ScelleClient:
             "GET", "/audit/proofs/inclusion", params={"leaf": leaf, "tree_size": tree_size}
         )
         return result
+
+    def transfer_history(self, transfer_id: str) -> list[dict[str, Any]]:
+        """One transfer's life from the audit log (sender and recipients only).
+
+        Each item is ``{"leaf_index": int, "entry": dict}``, the entry being
+        the canonical JSON event the log hashed. Raises ServerError (404 for
+        an unknown transfer or one that is not yours).
+        """
+        result = self._json("GET", f"/audit/transfers/{quote(transfer_id, safe='')}")
+        return [
+            {"leaf_index": int(event["leaf_index"]), "entry": json.loads(event["entry"])}
+            for event in result["events"]
+        ]
 
     def audit_consistency(self, old_size: int, new_size: int) -> dict[str, Any]:
         """The consistency proof between two tree sizes."""

@@ -170,6 +170,7 @@ def _check_store(services: Services, sent: dict[str, str]) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # 200 crashes and restarts: minutes, not the default 10
 def test_kill_9_at_seeded_points_loses_nothing_acknowledged(tmp_path: Path) -> None:
     target = int(os.environ.get("SCELLE_FAULT_CRASHES", "200"))
     rng = random.Random(SEED)  # noqa: S311  (test schedule, not a secret)

@@ -1,10 +1,12 @@
 """A bounded soak: many concurrent clients against one real server, loopback only.
 
-50 client threads (``SCELLE_SOAK_CLIENTS``) each send a file and receive a
-file in a loop for ``SCELLE_SOAK_SECONDS`` (30 in the default run), on the
+30 client threads (``SCELLE_SOAK_CLIENTS``) each send a file and receive a
+file in a loop for ``SCELLE_SOAK_SECONDS`` (20 in the default run), on the
 embedded default (SQLite, one process). Heavier soaks are run by hand with
-the variables raised; at 100 clients on this 2-core machine, SQLite's single
-write lock is the limit (see the issue notes). Every received file
+the variables raised. Known limit: from about 50 clients on this 2-core
+machine, writers starve on SQLite's single write lock past its 30 s busy
+timeout; the SDK retries those 503s, so rounds still succeed, but p50
+latency climbs to minutes (see the issue notes). Every received file
 is checked byte for byte. The server's resident memory is sampled from
 ``/proc`` and must not grow once warmed up.
 """
@@ -31,8 +33,8 @@ from tests.integration.conftest import start_server, stop_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault, pytest.mark.slow]
 
-CLIENTS = int(os.environ.get("SCELLE_SOAK_CLIENTS", "50"))
-SECONDS = float(os.environ.get("SCELLE_SOAK_SECONDS", "30"))
+CLIENTS = int(os.environ.get("SCELLE_SOAK_CLIENTS", "30"))
+SECONDS = float(os.environ.get("SCELLE_SOAK_SECONDS", "20"))
 PAIRS = 10
 
 

@@ -8,6 +8,7 @@ never commit.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -27,6 +28,8 @@ __all__ = ["FAILURE_EVENTS", "Database"]
 
 # Key in ``Session.info`` of audit events that must outlive a rollback: a list of
 # callables, each appending one event to the log in the session it is given.
+log = logging.getLogger("scelle.db")
+
 FAILURE_EVENTS = "scelle.failure_events"
 
 
@@ -91,6 +94,10 @@ class Database:
             crash_point("db.committed")
         except (OperationalError, PoolTimeout) as exc:
             session.rollback()
+            # The driver's own words ("database is locked", "connection refused"):
+            # no statement, no parameters.
+            reason = getattr(exc, "orig", None) or exc
+            log.warning("database unavailable: %s: %s", type(exc).__name__, str(reason)[:120])
             raise ServiceUnavailable("the database is unavailable") from exc
         except BaseException:
             session.rollback()

@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from scelle.db.models import Role
 from scelle.server.container import Services
+from scelle.worker import sign_checkpoint_if_due
 from tests import factories
 from tests.factories import Member
 from tests.integration.test_transfers_api import send
@@ -40,7 +41,7 @@ TUS = {"Tus-Resumable": "1.0.0"}
 
 @dataclass(frozen=True)
 class Case:
-    object_kind: str  # transfer, upload, token
+    object_kind: str  # transfer, upload, token, checkpoint
     expected: dict[str, int | str]
     headers: dict[str, str] | None = None
     json: dict[str, str] | None = None
@@ -89,6 +90,14 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("OPTIONS", "/api/v1/uploads/{upload_id}"): Case(
         "upload",  # tus discovery: public, says nothing about the upload
         {"anonymous": OK, "other_org": OK, "admin": OK, "recipient": OK, "sender": OK},
+    ),
+    ("GET", "/api/v1/audit/transfers/{transfer_id}"): Case(
+        "transfer",  # a transfer's audit trail: its parties only
+        {"anonymous": 401, "other_org": 404, "admin": 404, "recipient": OK, "sender": OK},
+    ),
+    ("GET", "/api/v1/audit/checkpoints/{tree_size}"): Case(
+        "checkpoint",  # signed tree heads say nothing about anyone: any account
+        {"anonymous": 401, "other_org": OK, "admin": OK, "recipient": OK, "sender": OK},
     ),
     ("DELETE", "/api/v1/tokens/{token_id}"): Case(
         "token",
@@ -171,7 +180,14 @@ def test_only_the_entitled_reach_an_object(client: TestClient, services: Service
     token = client.post(
         "/api/v1/tokens", json={"name": "spare", "scopes": ["send"]}, headers=bearer
     ).json()
-    objects = {"transfer": transfer_id, "upload": upload_id, "token": token["id"]}
+    checkpoint = sign_checkpoint_if_due(services, force=True)
+    assert checkpoint is not None
+    objects = {
+        "transfer": transfer_id,
+        "upload": upload_id,
+        "token": token["id"],
+        "checkpoint": str(checkpoint),
+    }
 
     order = [k for k in MATRIX if k not in _LAST] + _LAST
     failures = []

@@ -39,6 +39,9 @@ NETWORK_MODULES = {
 }
 NETWORK_ALLOWED: dict[str, str] = {
     "client": "the SDK talks to the server the user configured (--server / SCELLE_SERVER)",
+    "accounts/oidc": "SSO talks to the configured provider (SCELLE_OIDC_ISSUER and the"
+    " endpoints its discovery document names), never to a URL from a request",
+    "notifications/mailer": "alerts go to the operator's SMTP server (SCELLE_SMTP_HOST)",
     "storage/s3": "the blob store talks to the operator's S3 endpoint (SCELLE_S3_ENDPOINT)",
     "storage/locks": "upload locks in the operator's Redis (SCELLE_REDIS_URL)",
     "audit/checkpoints": "copies checkpoints to the operator's witness bucket (SCELLE_WITNESS_S3_)",

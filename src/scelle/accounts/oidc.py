@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 from scelle import ids
 from scelle.accounts import repository, tokens
 from scelle.db.base import utcnow
-from scelle.db.models import ApiToken, OIDCIdentity, OIDCLogin, Organization, Role, User, UserStatus
+from scelle.db.models import ApiToken, OIDCIdentity, OIDCLogin, Organization, User, UserStatus
 from scelle.errors import InvalidCredentials, NotFound, ServiceUnavailable
 
 if TYPE_CHECKING:
@@ -276,18 +276,16 @@ def _bound_user(session: Session, settings: Settings, claims: dict[str, Any]) ->
 
 
 def _issue_token(session: Session, services: Services, user: User) -> tuple[str, ApiToken]:
-    """The same token the password login issues (scopes from roles, same lifetime)."""
+    """The same token the password login issues (scopes from roles, same lifetime, keyed hash)."""
+    from scelle.accounts.service import role_scopes
+
     token = tokens.new_api_token()
-    scopes = {"send"} if user.has_role(Role.SENDER) else set()
-    if user.has_role(Role.RECIPIENT):
-        scopes.add("receive")
-    if user.has_role(Role.ADMIN):
-        scopes |= {"send", "receive", "admin"}
+    scopes = role_scopes(user)
     now = utcnow()
     api_token = ApiToken(
         id=ids.new_id("tok"),
         user_id=user.id,
-        token_hash=tokens.hash_token(token),
+        token_hash=services.secret_box.digest(token),
         scopes=" ".join(sorted(scopes)),
         name="sso",
         created_at=now,

@@ -19,6 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from scelle.client import Keyring, LocalState, ScelleClient, receive, send
+from scelle.config import Settings
 from scelle.db.models import Role
 from scelle.server.container import Services
 from tests import factories
@@ -46,6 +47,14 @@ def _canaries(index: int, rng: random.Random) -> dict[str, str]:
         "file": f"canary-list-{index:04d}.csv",
         "note": f"canary note {index:04d} for Dr Merle",
     }
+
+
+@pytest.fixture
+def settings(tmp_path: Path, store_env: dict[str, str]) -> Settings:
+    # One lab account sends 1,000 files in a couple of minutes (about 6,000
+    # API calls): an operator raises the per-account API rate for such a
+    # batch sender, as here; the default (1,200/minute) would throttle it.
+    return Settings(data=tmp_path / "data", throttle_token_account="100000/minute")
 
 
 @pytest.fixture

@@ -73,10 +73,14 @@ def split_by_key(candidates: Iterable[bytes]) -> tuple[list[bytes], int]:
         value = candidate
         try:
             number = int(value[:13])
-        except ValueError:  # 2A / 2B
+        except ValueError:  # 2A / 2B; any other letter is not a NIR
             value = value.upper()
-            number = int(value[:5] + _CORSICA[value[5:7]] + value[7:13])
-        if 97 - number % 97 == int(value[13:]):
+            corsica = _CORSICA.get(value[5:7])
+            if corsica is None or not (value[:5] + value[7:15]).isdigit():
+                invalid += 1
+                continue
+            number = int(value[:5] + corsica + value[7:13])
+        if value[13:].isdigit() and 97 - number % 97 == int(value[13:]):
             append(value)
         else:
             invalid += 1

@@ -89,3 +89,15 @@ def test_the_fast_key_check_agrees_with_stdnum(value: str) -> None:
     valid, invalid = nir.split_by_key([value.encode()])
     assert bool(valid) == nir.is_valid(value)
     assert invalid == (0 if valid else 1)
+
+
+def test_a_letter_department_other_than_corsica_is_invalid_not_a_crash() -> None:
+    """Found by hypothesis: a one-character change turned 2A into 0A."""
+    from scelle.subjects.nir import split_by_key
+
+    assert split_by_key(
+        [b"100010A00000000", b"1850520A0000012", b"18505" + b"2C" + b"12345678"]
+    ) == (
+        [],
+        3,
+    )

@@ -169,12 +169,19 @@ class SeaweedFS:
             # Fixed default ports (8181, 9101) would clash with any other SeaweedFS here.
             "-s3.port.iceberg=0",
             "-s3.port.lance=0",
-            "-volume.max=0",
-            "-master.volumeSizeLimitMB=256",
+            "-volume.max=5000",
+            "-master.volumeSizeLimitMB=64",
         ]
         with (self.root / "weed.out").open("wb") as out:
             self.process = subprocess.Popen(
-                args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                args,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                # Each bucket is a collection that would grow 7 volumes at once;
+                # with a bucket per test, one volume each keeps the server from
+                # running out of volume slots halfway through the suite.
+                env={**os.environ, "WEED_MASTER_VOLUME_GROWTH_COPY_1": "1"},
             )
         deadline = time.monotonic() + timeout
         bucket = "ready-" + secrets.token_hex(4)
@@ -244,6 +251,8 @@ def backend_env(
                 "SCELLE_S3_ACCESS_KEY": seaweed.access_key,
                 "SCELLE_S3_SECRET_KEY": seaweed.secret_key,
                 "SCELLE_REDIS_URL": REDIS_URL,
+                # Counts and locks of one test never reach another (Redis outlives them).
+                "SCELLE_RATE_LIMIT_PREFIX": "test-" + secrets.token_hex(6),
             }
         )
     return env

@@ -71,7 +71,9 @@ class Settings(BaseSettings):
 
     # Shared state for several server processes (throttling counts, upload locks).
     redis_url: str | None = Field(default=None, description="redis://host:port/db; memory if unset")
-    rate_limit_prefix: str = Field(default="scelle", description="prefix of the Redis keys")
+    rate_limit_prefix: str = Field(
+        default="scelle", description="prefix of the Redis keys (throttle counts and upload locks)"
+    )
     # Addresses (or CIDR networks) of reverse proxies whose X-Forwarded-For is believed.
     trusted_proxies: list[str] = Field(default_factory=list)
     # Throttling rules, ``limits`` notation ("5/minute;20/hour"); empty disables a rule.

@@ -42,7 +42,11 @@ def build_blob_store(settings: Settings) -> BlobStore:
 
     if not settings.s3_bucket:
         raise ValueError("SCELLE_S3_BUCKET is required with SCELLE_S3_ENDPOINT")
-    locks: UploadLocks = RedisLocks(settings.redis_url) if settings.redis_url else ProcessLocks()
+    locks: UploadLocks = (
+        RedisLocks(settings.redis_url, prefix=f"{settings.rate_limit_prefix}:lock:")
+        if settings.redis_url
+        else ProcessLocks()
+    )
     secret = settings.s3_secret_key.get_secret_value() if settings.s3_secret_key else None
     return S3BlobStore(
         endpoint=settings.s3_endpoint,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scelle.db.base import Base, UTCDateTime, utcnow
@@ -19,6 +19,8 @@ class TransferStatus(enum.StrEnum):
 
 class Transfer(Base):
     __tablename__ = "transfers"
+    # The "sent" listing: one sender's transfers, newest first, without a sort.
+    __table_args__ = (Index("ix_transfers_sender_id_created_at", "sender_id", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     sender_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)

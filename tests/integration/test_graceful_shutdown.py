@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.integration.conftest import start_server, stop_server
-from tests.integration.test_multiprocess import TUS, MiB, auth, members
+from tests.integration.test_multiprocess import TUS, MiB, auth, members, open_upload
 
 from scelle.crypto.age.encrypt import encrypt_bytes
 from scelle.crypto.age.recipients import X25519Recipient
@@ -30,29 +30,7 @@ def test_sigterm_drains_an_upload_in_flight(tmp_path: Path, store_env: dict[str,
         age_recipient = [X25519Recipient.parse(str(recipient.identity.recipient))]
         ciphertext = encrypt_bytes(os.urandom(6 * MiB), age_recipient)
         metadata = encrypt_bytes(b'{"v": 1}', age_recipient)
-        created = httpx.post(
-            server.url + "/api/v1/transfers",
-            json={
-                "recipients": [{"user_id": recipient.user_id, "key_id": recipient.key_id}],
-                "payload_size": len(ciphertext),
-                "payload_sha256": hashlib.sha256(ciphertext).hexdigest(),
-                "metadata": base64.b64encode(metadata).decode(),
-            },
-            headers=auth(sender),
-        )
-        assert created.status_code == 201, created.text
-        transfer_id = created.json()["id"]
-        upload = httpx.post(
-            server.url + "/api/v1/uploads",
-            headers={
-                **auth(sender),
-                **TUS,
-                "Upload-Length": str(len(ciphertext)),
-                "Upload-Metadata": "transfer " + base64.b64encode(transfer_id.encode()).decode(),
-            },
-        )
-        assert upload.status_code == 201, upload.text
-        location = upload.headers["Location"]
+        transfer_id, location = open_upload(server.url, sender, recipient, ciphertext, metadata)
 
         def body() -> Iterator[bytes]:
             for start in range(0, len(ciphertext), MiB):

@@ -67,17 +67,12 @@ def members(data: Path) -> tuple[Member, Member]:
         services.database.dispose()
 
 
-def test_upload_started_resumed_and_downloaded_through_three_processes(
-    servers: list[LiveServer],
-) -> None:
-    first, second, third = servers
-    sender, recipient = members(first.data)
-    age_recipient = [X25519Recipient.parse(str(recipient.identity.recipient))]
-    plaintext = os.urandom(12 * MiB)
-    ciphertext = encrypt_bytes(plaintext, age_recipient)
-    metadata = encrypt_bytes(b'{"v": 1, "name": "results.csv"}', age_recipient)
+def open_upload(
+    url: str, sender: Member, recipient: Member, ciphertext: bytes, metadata: bytes
+) -> tuple[str, str]:
+    """Create a transfer of ``ciphertext`` to ``recipient`` and its tus upload: (id, Location)."""
     created = httpx.post(
-        first.url + "/api/v1/transfers",
+        url + "/api/v1/transfers",
         json={
             "recipients": [{"user_id": recipient.user_id, "key_id": recipient.key_id}],
             "payload_size": len(ciphertext),
@@ -87,9 +82,9 @@ def test_upload_started_resumed_and_downloaded_through_three_processes(
         headers=auth(sender),
     )
     assert created.status_code == 201, created.text
-    transfer_id = created.json()["id"]
+    transfer_id: str = created.json()["id"]
     upload = httpx.post(
-        first.url + "/api/v1/uploads",
+        url + "/api/v1/uploads",
         headers={
             **auth(sender),
             **TUS,
@@ -98,7 +93,19 @@ def test_upload_started_resumed_and_downloaded_through_three_processes(
         },
     )
     assert upload.status_code == 201, upload.text
-    location = upload.headers["Location"]
+    return transfer_id, upload.headers["Location"]
+
+
+def test_upload_started_resumed_and_downloaded_through_three_processes(
+    servers: list[LiveServer],
+) -> None:
+    first, second, third = servers
+    sender, recipient = members(first.data)
+    age_recipient = [X25519Recipient.parse(str(recipient.identity.recipient))]
+    plaintext = os.urandom(12 * MiB)
+    ciphertext = encrypt_bytes(plaintext, age_recipient)
+    metadata = encrypt_bytes(b'{"v": 1, "name": "results.csv"}', age_recipient)
+    transfer_id, location = open_upload(first.url, sender, recipient, ciphertext, metadata)
     stream = {**auth(sender), **TUS, "Content-Type": "application/offset+octet-stream"}
     cut = 5 * MiB + 12345
     started = httpx.patch(

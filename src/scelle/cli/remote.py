@@ -402,9 +402,7 @@ def keys_trust(
 ) -> None:
     """Pin a correspondent's current key (after comparing its fingerprint with them)."""
     state = LocalState()
-    client, _session = _client(server)
-    with client:
-        entry = _single_entry(client, email)
+    entry = _single_entry(server, email)
     fingerprint = pins.fingerprint_of(entry)
     previous = pins.trust(state, str(entry["user_id"]), str(entry["email"]), fingerprint, entry)
     if json_out:
@@ -415,8 +413,12 @@ def keys_trust(
             stdout.print(f"(replaces {previous})")
 
 
-def _single_entry(client: ScelleClient, email: str) -> dict[str, Any]:
-    entries = [e for e in client.directory([email]) if str(e["email"]).lower() == email.lower()]
+def _single_entry(server: str | None, email: str) -> dict[str, Any]:
+    """The directory entry of ``email`` (its current key), or a one-line error."""
+    client, _session = _client(server)
+    with client:
+        found = client.directory([email])
+    entries = [e for e in found if str(e["email"]).lower() == email.lower()]
     if len(entries) != 1:
         fail(f"no single user with a published key is named {email}")
     return entries[0]
@@ -430,9 +432,7 @@ def keys_accept(
 ) -> None:
     """Accept a correspondent's rotated key, when the key you pinned signed the new one."""
     state = LocalState()
-    client, _session = _client(server)
-    with client:
-        entry = _single_entry(client, email)
+    entry = _single_entry(server, email)
     previous = pins.accept(state, entry)
     fingerprint = pins.fingerprint_of(entry)
     if json_out:

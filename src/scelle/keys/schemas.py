@@ -48,18 +48,11 @@ class KeyOut(BaseModel):
     rotation_signature: str | None = None
 
 
-class KeyRecord(BaseModel):
+class KeyRecord(KeyOut):
     """A former key, for correspondents to follow a rotation or learn of a revocation."""
 
-    key_id: str
-    x25519_recipient: str
-    ed25519_public: str
-    fingerprint: str
-    created_at: datetime
     revoked_at: datetime | None
     revocation_reason: str | None
-    previous_key_id: str | None
-    rotation_signature: str | None
 
 
 class LostDeviceResponse(BaseModel):

@@ -115,15 +115,9 @@ def key_out(key: PublicKey) -> KeyOut:
 
 def _record(key: PublicKey) -> KeyRecord:
     return KeyRecord(
-        key_id=key.id,
-        x25519_recipient=key.x25519_recipient,
-        ed25519_public=base64.b64encode(key.ed25519_public).decode(),
-        fingerprint=key.fingerprint,
-        created_at=key.created_at,
+        **key_out(key).model_dump(),
         revoked_at=key.revoked_at,
         revocation_reason=key.revocation_reason,
-        previous_key_id=key.previous_key_id,
-        rotation_signature=_b64(key.rotation_signature),
     )
 
 

@@ -20,7 +20,7 @@ import os
 import signal
 import threading
 
-__all__ = ["POINTS", "crash_point", "start_counting"]
+__all__ = ["POINTS", "arm_from_environment", "crash_point", "start_counting"]
 
 POINTS = frozenset(
     {
@@ -46,6 +46,18 @@ _ARMED = _armed()
 _hits = itertools.count(1)
 _lock = threading.Lock()
 _serving = threading.Event()
+
+
+def arm_from_environment() -> None:
+    """Read ``SCELLE_TEST_CRASH_AT`` again, with the count from zero.
+
+    For a server process forked from one that had already imported this module
+    (the fault suite's fork server), whose environment was set after the import.
+    """
+    global _ARMED, _hits  # noqa: PLW0603  (module state of a test-only switch)
+    _ARMED = _armed()
+    _hits = itertools.count(1)
+    _serving.clear()
 
 
 def start_counting() -> None:

@@ -29,6 +29,7 @@ from scelle.worker import sign_checkpoint_if_due
 from tests import factories
 from tests.factories import Member
 from tests.integration.test_transfers_api import send
+from tests.webauthn_authenticator import SoftAuthenticator
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +42,7 @@ TUS = {"Tus-Resumable": "1.0.0"}
 
 @dataclass(frozen=True)
 class Case:
-    object_kind: str  # transfer, upload, token, checkpoint
+    object_kind: str  # transfer, upload, token, checkpoint, passkey
     expected: dict[str, int | str]
     headers: dict[str, str] | None = None
     json: dict[str, str] | None = None
@@ -99,6 +100,10 @@ MATRIX: dict[tuple[str, str], Case] = {
         "checkpoint",  # signed tree heads say nothing about anyone: any account
         {"anonymous": 401, "other_org": OK, "admin": OK, "recipient": OK, "sender": OK},
     ),
+    ("DELETE", "/api/v1/passkeys/{passkey_id}"): Case(
+        "passkey",  # one's own passkeys only; not even an admin removes a member's by API
+        {"anonymous": 401, "other_org": 404, "admin": 404, "recipient": 404, "sender": OK},
+    ),
     ("DELETE", "/api/v1/tokens/{token_id}"): Case(
         "token",
         # An admin of the owner's organisation may revoke a member's token.
@@ -106,7 +111,11 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
 }
 # Destructive cases run last, so the others see the object alive.
-_LAST = [("DELETE", "/api/v1/transfers/{transfer_id}"), ("DELETE", "/api/v1/uploads/{upload_id}")]
+_LAST = [
+    ("DELETE", "/api/v1/transfers/{transfer_id}"),
+    ("DELETE", "/api/v1/uploads/{upload_id}"),
+    ("DELETE", "/api/v1/passkeys/{passkey_id}"),
+]
 
 _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 
@@ -180,6 +189,19 @@ def test_only_the_entitled_reach_an_object(client: TestClient, services: Service
     token = client.post(
         "/api/v1/tokens", json={"name": "spare", "scopes": ["send"]}, headers=bearer
     ).json()
+    # A passkey of the sender's (their login is fresh, so removing it needs no more proof).
+    passkey_begin = client.post("/api/v1/passkeys/register/begin", headers=bearer).json()
+    passkey = client.post(
+        "/api/v1/passkeys/register/finish",
+        json={
+            "challenge_id": passkey_begin["challenge_id"],
+            "credential": SoftAuthenticator(services.settings.passkey_origin).create(
+                passkey_begin["options"]
+            ),
+        },
+        headers=bearer,
+    )
+    assert passkey.status_code == 201, passkey.text
     checkpoint = sign_checkpoint_if_due(services, force=True)
     assert checkpoint is not None
     objects = {
@@ -187,6 +209,7 @@ def test_only_the_entitled_reach_an_object(client: TestClient, services: Service
         "upload": upload_id,
         "token": token["id"],
         "checkpoint": str(checkpoint),
+        "passkey": passkey.json()["id"],
     }
 
     order = [k for k in MATRIX if k not in _LAST] + _LAST
@@ -220,3 +243,4 @@ def test_unknown_ids_answer_like_foreign_ones(client: TestClient, services: Serv
     assert len(bodies) == 1
     assert client.head("/api/v1/uploads/up_" + "a" * 26, headers=headers).status_code == 404
     assert client.delete("/api/v1/tokens/tok_" + "a" * 26, headers=headers).status_code == 404
+    assert client.delete("/api/v1/passkeys/pk_" + "a" * 26, headers=headers).status_code == 404

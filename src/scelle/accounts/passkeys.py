@@ -237,13 +237,14 @@ def password_login_gate(session: Session, services: Services, user: User) -> Non
     )
     if has_passkey:
         raise PasskeyRequired(
-            "your role requires a passkey: log in with your passkey (lost it? an admin can "
-            "reset your passkeys with `scelle admin reset-passkeys`)"
+            "your role requires a passkey: log in with it from a browser (the command line "
+            "logs in with TOTP only); lost it? an admin can reset your passkeys"
         )
     ceremony = _registration_ceremony(session, services, user, ChallengePurpose.ENROL)
     raise PasskeyRequired(
-        "your role requires a passkey and you have none: register one now with the "
-        "enrolment ceremony given (POST /api/v1/auth/passkey/enrol), then log in with it",
+        "your role requires a passkey and you have none: sign in from a browser to register "
+        "one (this answer's enrolment ceremony, for POST /api/v1/auth/passkey/enrol), then "
+        "log in with it",
         enrolment={
             "challenge_id": ceremony.challenge_id,
             "options": ceremony.options,

@@ -21,8 +21,10 @@ from tests.webauthn_authenticator import SoftAuthenticator
 from scelle.accounts import passkeys
 from scelle.accounts import repository as accounts_repository
 from scelle.accounts import service as accounts
+from scelle.client import ScelleClient
 from scelle.db.base import utcnow
 from scelle.db.models import ApiToken, AuditEvent, Role, WebAuthnChallenge, WebSession
+from scelle.errors import ServerError
 from scelle.server.container import Services
 
 pytestmark = pytest.mark.integration
@@ -268,8 +270,13 @@ def test_adding_and_removing_needs_a_recent_login(client: TestClient, services: 
         == 403
     )
     fresh = {"password": PASSWORD, "otp": ana.recovery_codes[0]}
-    removed = client.request("DELETE", path, headers=_bearer(ana), json=fresh)
-    assert removed.status_code == 204, removed.text
+    # Through the SDK, as `scelle passkeys remove` does it.
+    sdk = ScelleClient("http://testserver", ana.token, http=client)
+    with pytest.raises(ServerError) as stale_sdk:
+        sdk.remove_passkey(first["id"])
+    assert stale_sdk.value.remote_code == "reauthentication_required"
+    sdk.remove_passkey(first["id"], password=PASSWORD, otp=ana.recovery_codes[0])
+    assert [p["id"] for p in sdk.passkeys()] == [second["id"]]
     listed = client.get("/api/v1/passkeys", headers=_bearer(ana)).json()["passkeys"]
     assert [p["name"] for p in listed] == ["spare key"]
     with services.database.transaction() as session:
@@ -364,6 +371,13 @@ def test_a_role_that_requires_passkeys(client: TestClient, services: Services) -
         headers={"Authorization": f"Bearer {ok.json()['token']}"},
     )
     assert last.status_code == 409
+    # The command line (the SDK) logs in with TOTP only, so it is told what to do.
+    with pytest.raises(ServerError) as cli_login:
+        ScelleClient("http://testserver", http=client).login(
+            ana.email, PASSWORD, ana.recovery_codes[2]
+        )
+    assert cli_login.value.remote_code == "passkey_required"
+    assert "from a browser" in str(cli_login.value)
     # Other roles keep TOTP.
     other = client.post(
         "/api/v1/auth/token",
@@ -385,6 +399,11 @@ def test_a_disabled_account_is_dead_and_answers_like_a_wrong_password(
     )
     cookie = web.cookies["scelle_session"]
     client.cookies.clear()
+    # The web UI's way: the session cookie and its CSRF token.
+    jar = {"Cookie": f"scelle_session={cookie}", "X-CSRF-Token": web.json()["csrf_token"]}
+    assert client.post("/api/v1/passkeys/register/begin", headers=jar).status_code == 200
+    no_csrf = client.post("/api/v1/passkeys/register/begin", headers={"Cookie": jar["Cookie"]})
+    assert no_csrf.status_code == 403
     pending = _begin_login(client, ana)  # a ceremony begun before the account is disabled
     with services.database.transaction() as session:
         accounts.disable_user(session, services, ana.user_id)

@@ -66,6 +66,19 @@ def _begin_login(client: TestClient, member: Member) -> dict[str, Any]:
     return body
 
 
+def _ceremony(services: Services, member: Member) -> dict[str, Any]:
+    """A login ceremony as ``POST /auth/passkey/begin`` makes it once the password is right.
+
+    The password step (one argon2 verification, ~0.5 s here) is exercised by
+    ``_begin_login``; the refusal cases start after it.
+    """
+    with services.database.transaction() as session:
+        user = accounts_repository.user_by_id(session, member.user_id)
+        assert user is not None
+        ceremony = passkeys.login_ceremony(session, services, user)
+    return {"challenge_id": ceremony.challenge_id, "options": ceremony.options}
+
+
 def _counts(services: Services, user_id: str) -> tuple[int, int]:
     with services.database.transaction() as session:
         tokens = session.scalar(
@@ -151,7 +164,7 @@ def test_register_then_log_in_and_every_forgery_is_refused(
     # The same ceremony, replayed with a fresh, valid signature: refused.
     refuse(ceremony, key.get(ceremony["options"]), "challenge_replayed")
 
-    web = _begin_login(client, ana)
+    web = _ceremony(services, ana)
     session = client.post(
         "/api/v1/auth/passkey/session",
         json={"challenge_id": web["challenge_id"], "credential": key.get(web["options"])},
@@ -159,7 +172,7 @@ def test_register_then_log_in_and_every_forgery_is_refused(
     assert session.status_code == 200, session.text
     assert "scelle_session" in session.cookies
     client.cookies.clear()
-    bob_logs_in = _begin_login(client, bob)  # Ed25519 works as well
+    bob_logs_in = _ceremony(services, bob)  # Ed25519 works as well
     assert (
         client.post(
             "/api/v1/auth/passkey/token",
@@ -172,7 +185,7 @@ def test_register_then_log_in_and_every_forgery_is_refused(
     )
 
     def fresh() -> dict[str, Any]:
-        return _begin_login(client, ana)
+        return _ceremony(services, ana)
 
     c = fresh()
     refuse(c, key.get(c["options"], bad_signature=True), "signature")
@@ -219,7 +232,7 @@ def test_passkey_failures_are_throttled_like_mfa(client: TestClient, services: S
     _register(client, ana, key)
     statuses = []
     for _ in range(5):  # throttle_mfa_account: 5/minute
-        c = _begin_login(client, ana)
+        c = _ceremony(services, ana)
         response = client.post(
             "/api/v1/auth/passkey/token",
             json={
@@ -290,9 +303,9 @@ def test_adding_and_removing_needs_a_recent_login(client: TestClient, services: 
 
     # The removed passkey no longer logs in; the other one does.
     removed_id = next(cid for cid in key.credentials if _b64(cid) == first["credential_id"])
-    c = _begin_login(client, ana)
+    c = _ceremony(services, ana)
     refuse(c, key.get(c["options"], credential_id=removed_id), "unknown_passkey")
-    c = _begin_login(client, ana)
+    c = _ceremony(services, ana)
     kept_id = next(cid for cid in key.credentials if _b64(cid) == second["credential_id"])
     ok = client.post(
         "/api/v1/auth/passkey/token",
@@ -404,7 +417,7 @@ def test_a_disabled_account_is_dead_and_answers_like_a_wrong_password(
     assert client.post("/api/v1/passkeys/register/begin", headers=jar).status_code == 200
     no_csrf = client.post("/api/v1/passkeys/register/begin", headers={"Cookie": jar["Cookie"]})
     assert no_csrf.status_code == 403
-    pending = _begin_login(client, ana)  # a ceremony begun before the account is disabled
+    pending = _ceremony(services, ana)  # a ceremony begun before the account is disabled
     with services.database.transaction() as session:
         accounts.disable_user(session, services, ana.user_id)
     assert client.get("/api/v1/me", headers=_bearer(ana)).status_code == 401

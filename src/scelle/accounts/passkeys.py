@@ -92,6 +92,7 @@ __all__ = [
     "finish_login",
     "finish_registration",
     "list_passkeys",
+    "login_ceremony",
     "password_login_gate",
     "remove_passkey",
     "require_recent_auth",
@@ -464,6 +465,14 @@ def begin_login(
     can learn that).
     """
     user = verify_login(session, services, email, password, None, client_ip=client_ip)[0]
+    return login_ceremony(session, services, user)
+
+
+def login_ceremony(session: Session, services: Services, user: User) -> Ceremony:
+    """The login ceremony of a user whose password was just verified (see :func:`begin_login`).
+
+    Raises Conflict when the account has no passkey.
+    """
     passkeys = repository.passkeys_of(session, user.id)
     if not passkeys:
         raise Conflict("this account has no passkey; log in with a TOTP or recovery code")

@@ -20,7 +20,6 @@ from tests.webauthn_authenticator import SoftAuthenticator
 
 from scelle.accounts import passkeys
 from scelle.accounts import repository as accounts_repository
-from scelle.accounts import service as accounts
 from scelle.client import ScelleClient
 from scelle.db.base import utcnow
 from scelle.db.models import ApiToken, AuditEvent, Role, WebAuthnChallenge, WebSession
@@ -418,8 +417,12 @@ def test_a_disabled_account_is_dead_and_answers_like_a_wrong_password(
     no_csrf = client.post("/api/v1/passkeys/register/begin", headers={"Cookie": jar["Cookie"]})
     assert no_csrf.status_code == 403
     pending = _ceremony(services, ana)  # a ceremony begun before the account is disabled
-    with services.database.transaction() as session:
-        accounts.disable_user(session, services, ana.user_id)
+    boss = factories.member(services, "lab-z", Role.ADMIN)
+    disabled = client.post(f"/api/v1/users/{ana.user_id}/disable", headers=_bearer(boss))
+    assert disabled.status_code == 200, disabled.text
+    assert disabled.json()["status"] == "disabled"
+    own = client.post(f"/api/v1/users/{boss.user_id}/disable", headers=_bearer(boss))
+    assert own.status_code == 409  # an admin cannot lock themselves out
     assert client.get("/api/v1/me", headers=_bearer(ana)).status_code == 401
     assert (
         client.get("/api/v1/me", headers={"Cookie": f"scelle_session={cookie}"}).status_code == 401
@@ -444,8 +447,14 @@ def test_a_disabled_account_is_dead_and_answers_like_a_wrong_password(
         json={"challenge_id": pending["challenge_id"], "credential": key.get(pending["options"])},
     )
     assert finish.status_code == 401
+    enabled = client.post(f"/api/v1/users/{ana.user_id}/enable", headers=_bearer(boss))
+    assert enabled.json()["status"] == "active"
     with services.database.transaction() as session:
-        accounts.enable_user(session, services, ana.user_id)
+        tags = list(
+            session.scalars(select(AuditEvent.tag).where(AuditEvent.object_id == ana.user_id))
+        )
+    assert "admin:user:disable" in tags
+    assert "admin:user:enable" in tags
     back = client.post(
         "/api/v1/auth/token",
         json={"email": ana.email, "password": PASSWORD, "otp": ana.recovery_codes[2]},

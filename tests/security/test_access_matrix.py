@@ -42,7 +42,7 @@ TUS = {"Tus-Resumable": "1.0.0"}
 
 @dataclass(frozen=True)
 class Case:
-    object_kind: str  # transfer, upload, token, checkpoint, passkey
+    object_kind: str  # transfer, upload, token, checkpoint, passkey, member (a user)
     expected: dict[str, int | str]
     headers: dict[str, str] | None = None
     json: dict[str, str] | None = None
@@ -104,6 +104,14 @@ MATRIX: dict[tuple[str, str], Case] = {
         "passkey",  # one's own passkeys only; not even an admin removes a member's by API
         {"anonymous": 401, "other_org": 404, "admin": 404, "recipient": 404, "sender": OK},
     ),
+    ("POST", "/api/v1/users/{user_id}/disable"): Case(
+        "member",  # another member of the sender's organisation; admins of that org only
+        {"anonymous": 401, "other_org": 403, "admin": OK, "recipient": 403, "sender": 403},
+    ),
+    ("POST", "/api/v1/users/{user_id}/enable"): Case(
+        "member",
+        {"anonymous": 401, "other_org": 403, "admin": OK, "recipient": 403, "sender": 403},
+    ),
     ("DELETE", "/api/v1/tokens/{token_id}"): Case(
         "token",
         # An admin of the owner's organisation may revoke a member's token.
@@ -115,6 +123,8 @@ _LAST = [
     ("DELETE", "/api/v1/transfers/{transfer_id}"),
     ("DELETE", "/api/v1/uploads/{upload_id}"),
     ("DELETE", "/api/v1/passkeys/{passkey_id}"),
+    ("POST", "/api/v1/users/{user_id}/disable"),
+    ("POST", "/api/v1/users/{user_id}/enable"),
 ]
 
 _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
@@ -210,6 +220,7 @@ def test_only_the_entitled_reach_an_object(client: TestClient, services: Service
         "token": token["id"],
         "checkpoint": str(checkpoint),
         "passkey": passkey.json()["id"],
+        "member": factories.member(services, "lab-x", Role.SENDER, publish_key=False).user_id,
     }
 
     order = [k for k in MATRIX if k not in _LAST] + _LAST
@@ -233,6 +244,7 @@ def test_only_the_entitled_reach_an_object(client: TestClient, services: Service
 
 def test_unknown_ids_answer_like_foreign_ones(client: TestClient, services: Services) -> None:
     factories.org(services, "lab-y")
+    factories.org(services, "lab-x")
     eve = factories.member(services, "lab-y", Role.SENDER, Role.RECIPIENT)
     headers = {"Authorization": f"Bearer {eve.token}", **TUS}
     bodies = set()
@@ -244,3 +256,9 @@ def test_unknown_ids_answer_like_foreign_ones(client: TestClient, services: Serv
     assert client.head("/api/v1/uploads/up_" + "a" * 26, headers=headers).status_code == 404
     assert client.delete("/api/v1/tokens/tok_" + "a" * 26, headers=headers).status_code == 404
     assert client.delete("/api/v1/passkeys/pk_" + "a" * 26, headers=headers).status_code == 404
+    admin = factories.member(services, "lab-y", Role.ADMIN)
+    elsewhere = factories.member(services, "lab-x", Role.SENDER, publish_key=False)
+    as_admin = {"Authorization": f"Bearer {admin.token}"}
+    for user_id in ("usr_" + "a" * 26, elsewhere.user_id, "not-an-id"):
+        response = client.post(f"/api/v1/users/{user_id}/disable", headers=as_admin)
+        assert response.status_code == 404, response.text

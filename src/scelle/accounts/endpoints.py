@@ -200,6 +200,24 @@ def session_logout(
     return response
 
 
+@router.post("/users/{user_id}/disable", response_model=schemas.MemberStatus)
+def disable_member(
+    user_id: str, principal: CurrentUser, session: DbSession, services: ServicesDep
+) -> schemas.MemberStatus:
+    """An org admin disables a member: their sessions end and their tokens are revoked now."""
+    user = service.set_member_enabled(session, services, principal, user_id, enabled=False)
+    return schemas.MemberStatus(id=user.id, email=user.email, status=user.status)
+
+
+@router.post("/users/{user_id}/enable", response_model=schemas.MemberStatus)
+def enable_member(
+    user_id: str, principal: CurrentUser, session: DbSession, services: ServicesDep
+) -> schemas.MemberStatus:
+    """An org admin re-enables a disabled member (who then logs in again)."""
+    user = service.set_member_enabled(session, services, principal, user_id, enabled=True)
+    return schemas.MemberStatus(id=user.id, email=user.email, status=user.status)
+
+
 @router.get("/me", response_model=schemas.Me)
 def me(principal: CurrentUser, session: DbSession) -> schemas.Me:
     """Who the token belongs to, its permissions, and the published key."""

@@ -18,6 +18,7 @@ __all__ = [
     "LoginRequest",
     "LoginResponse",
     "Me",
+    "MemberStatus",
     "PasskeyFinish",
     "PasskeyList",
     "PasskeyLoginBegin",
@@ -148,3 +149,9 @@ class PasskeyOut(BaseModel):
 
 class PasskeyList(BaseModel):
     passkeys: list[PasskeyOut]
+
+
+class MemberStatus(BaseModel):
+    id: str
+    email: str
+    status: str  # active, pending or disabled

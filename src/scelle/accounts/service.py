@@ -62,6 +62,7 @@ __all__ = [
     "normalise_email",
     "revoke_token",
     "role_scopes",
+    "set_member_enabled",
 ]
 
 ORG_NAME = re.compile(r"\A[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\Z")
@@ -607,6 +608,30 @@ def enable_user(
     services.audit.record(
         session, "admin:user:enable", actor_id=actor_id, org_id=user.org_id, object_id=user.id
     )
+
+
+def set_member_enabled(
+    session: Session, services: Services, principal: Principal, user_id: str, *, enabled: bool
+) -> User:
+    """An org admin disables or re-enables a member of their own organisation.
+
+    Raises PermissionDenied without the admin scope (whatever the id),
+    NotFound for a malformed or unknown id or another organisation's user (one
+    answer), Conflict for the caller's own account or a state already reached.
+    """
+    principal.require("admin")
+    user = repository.user_by_id(session, user_id) if ids.is_valid(user_id, "usr") else None
+    if user is None or user.org_id != principal.user.org_id:
+        raise NotFound("no such user")
+    if user.id == principal.user.id:
+        raise Conflict("an admin cannot disable or enable their own account")
+    if enabled:
+        enable_user(session, services, user.id, actor_id=principal.user.id)
+    elif user.status == UserStatus.DISABLED.value:
+        raise Conflict("this account is disabled already")
+    else:
+        disable_user(session, services, user.id, actor_id=principal.user.id)
+    return user
 
 
 def logout(session: Session, services: Services, principal: Principal) -> None:

@@ -93,6 +93,7 @@ __all__ = [
     "finish_registration",
     "list_passkeys",
     "login_ceremony",
+    "passkey_out",
     "password_login_gate",
     "remove_passkey",
     "require_recent_auth",

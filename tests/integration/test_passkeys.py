@@ -114,11 +114,14 @@ class Refusals:
         reason: str,
         *,
         route: str = "/api/v1/auth/passkey/token",
+        auth: dict[str, str] | None = None,
     ) -> None:
         before = _counts(self.services, self.member.user_id)
         seen = len(_reasons(self.services))
         response = self.client.post(
-            route, json={"challenge_id": ceremony["challenge_id"], "credential": credential}
+            route,
+            json={"challenge_id": ceremony["challenge_id"], "credential": credential},
+            headers=auth,
         )
         assert response.status_code == 401, (reason, response.text)
         assert response.json()["error"]["code"] == "invalid_credentials"
@@ -214,6 +217,15 @@ def test_register_then_log_in_and_every_forgery_is_refused(
     # A registration ceremony cannot finish a login (and vice versa).
     reg = client.post("/api/v1/passkeys/register/begin", headers=_bearer(ana)).json()
     refuse(reg, key.get(c["options"]), "challenge_purpose")
+
+    # Registration answers are verified too: another origin, or another user's ceremony.
+    reg = client.post("/api/v1/passkeys/register/begin", headers=_bearer(ana)).json()
+    forged_reg = key.create(reg["options"], origin="https://evil.example")
+    refuse(reg, forged_reg, "origin", route="/api/v1/passkeys/register/finish", auth=_bearer(ana))
+    bobs = client.post("/api/v1/passkeys/register/begin", headers=_bearer(bob)).json()
+    planted = key.create(bobs["options"])
+    refuse(bobs, planted, "other_user", route="/api/v1/passkeys/register/finish", auth=_bearer(ana))
+    assert len(client.get("/api/v1/passkeys", headers=_bearer(bob)).json()["passkeys"]) == 1
 
     # Still works after all that, and the counter moved on.
     c = fresh()

@@ -88,6 +88,19 @@ class Settings(BaseSettings):
     # Web sessions (cookies): idle and absolute timeouts.
     session_idle_timeout: timedelta = timedelta(minutes=30)
     session_absolute_timeout: timedelta = timedelta(hours=12)
+    # Adding or removing a passkey needs a login at most this old, or the
+    # password and a second factor given again with the request.
+    reauth_window: timedelta = timedelta(minutes=5)
+
+    # Passkeys (WebAuthn). The relying-party id is a registrable domain (the
+    # host of public_url by default, else "localhost"); the origin is the
+    # browser's origin of the web UI (the scheme + host + port of public_url by
+    # default, else http://localhost:PORT). A passkey is bound to the rp id:
+    # changing it makes every registered passkey useless.
+    webauthn_rp_id: str | None = Field(default=None, description="WebAuthn relying-party id")
+    webauthn_rp_name: str = "Scellé"
+    webauthn_origin: str | None = Field(default=None, description="origin of the web UI")
+    webauthn_challenge_lifetime: timedelta = timedelta(minutes=5)
 
     log_level: str = "INFO"
     log_json: bool = False
@@ -154,6 +167,24 @@ class Settings(BaseSettings):
                 url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
             return url
         return f"sqlite:///{self.data / 'scelle.db'}"
+
+    @property
+    def passkey_rp_id(self) -> str:
+        """The WebAuthn relying-party id in force (see ``webauthn_rp_id``)."""
+        if self.webauthn_rp_id:
+            return self.webauthn_rp_id
+        host = urlsplit(self.public_url).hostname if self.public_url else None
+        return host or "localhost"
+
+    @property
+    def passkey_origin(self) -> str:
+        """The browser origin a WebAuthn response must come from (see ``webauthn_origin``)."""
+        if self.webauthn_origin:
+            return self.webauthn_origin.rstrip("/")
+        if self.public_url:
+            parts = urlsplit(self.public_url)
+            return f"{parts.scheme}://{parts.netloc}"
+        return f"http://localhost:{self.port}"
 
     @property
     def blob_dir(self) -> Path:

@@ -14,6 +14,8 @@ secrets, file names or health data.
     │   ├── InvalidCredentials           401 invalid_credentials
     │   └── MFARequired                  401 mfa_required
     ├── PermissionDenied                 403 permission_denied
+    │   ├── PasskeyRequired              403 passkey_required
+    │   └── ReauthenticationRequired     403 reauthentication_required
     ├── NotFound                         404 not_found
     ├── Conflict                         409 conflict
     │   ├── UploadOffsetMismatch         409 upload_offset_mismatch
@@ -61,11 +63,13 @@ __all__ = [
     "LocalStateError",
     "MFARequired",
     "NotFound",
+    "PasskeyRequired",
     "PayloadTooLarge",
     "PermissionDenied",
     "PolicyViolation",
     "PreconditionFailed",
     "RangeNotSatisfiable",
+    "ReauthenticationRequired",
     "ScelleError",
     "ServerError",
     "ServiceUnavailable",
@@ -137,6 +141,16 @@ class PermissionDenied(ScelleError):
     code = "permission_denied"
     status = 403
     default_message = "permission denied"
+
+
+class PasskeyRequired(PermissionDenied):
+    code = "passkey_required"
+    default_message = "your role requires a passkey: log in with it, or register one"
+
+
+class ReauthenticationRequired(PermissionDenied):
+    code = "reauthentication_required"
+    default_message = "log in again, or give your password and a second factor, to do this"
 
 
 class NotFound(ScelleError):

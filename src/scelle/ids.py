@@ -13,7 +13,7 @@ import secrets
 
 __all__ = ["PREFIXES", "is_valid", "new_id"]
 
-PREFIXES = frozenset({"org", "usr", "key", "tok", "tr", "up", "ev", "br"})
+PREFIXES = frozenset({"org", "usr", "key", "tok", "tr", "up", "ev", "br", "pk"})
 _BODY_LEN = 26  # 16 random bytes in lowercase base32, without padding
 _PATTERN = re.compile(r"\A([a-z]{2,3})_([a-z2-7]{26})\Z")
 

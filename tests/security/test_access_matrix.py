@@ -29,6 +29,7 @@ from scelle.worker import sign_checkpoint_if_due
 from tests import factories
 from tests.factories import Member
 from tests.integration.test_transfers_api import send
+from tests.webauthn_authenticator import SoftAuthenticator
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +42,7 @@ TUS = {"Tus-Resumable": "1.0.0"}
 
 @dataclass(frozen=True)
 class Case:
-    object_kind: str  # transfer, upload, token, checkpoint
+    object_kind: str  # transfer, upload, token, checkpoint, passkey, member (a user)
     expected: dict[str, int | str]
     headers: dict[str, str] | None = None
     json: dict[str, str] | None = None
@@ -99,6 +100,18 @@ MATRIX: dict[tuple[str, str], Case] = {
         "checkpoint",  # signed tree heads say nothing about anyone: any account
         {"anonymous": 401, "other_org": OK, "admin": OK, "recipient": OK, "sender": OK},
     ),
+    ("DELETE", "/api/v1/passkeys/{passkey_id}"): Case(
+        "passkey",  # one's own passkeys only; not even an admin removes a member's by API
+        {"anonymous": 401, "other_org": 404, "admin": 404, "recipient": 404, "sender": OK},
+    ),
+    ("POST", "/api/v1/users/{user_id}/disable"): Case(
+        "member",  # another member of the sender's organisation; admins of that org only
+        {"anonymous": 401, "other_org": 403, "admin": OK, "recipient": 403, "sender": 403},
+    ),
+    ("POST", "/api/v1/users/{user_id}/enable"): Case(
+        "member",
+        {"anonymous": 401, "other_org": 403, "admin": OK, "recipient": 403, "sender": 403},
+    ),
     ("DELETE", "/api/v1/tokens/{token_id}"): Case(
         "token",
         # An admin of the owner's organisation may revoke a member's token.
@@ -106,7 +119,13 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
 }
 # Destructive cases run last, so the others see the object alive.
-_LAST = [("DELETE", "/api/v1/transfers/{transfer_id}"), ("DELETE", "/api/v1/uploads/{upload_id}")]
+_LAST = [
+    ("DELETE", "/api/v1/transfers/{transfer_id}"),
+    ("DELETE", "/api/v1/uploads/{upload_id}"),
+    ("DELETE", "/api/v1/passkeys/{passkey_id}"),
+    ("POST", "/api/v1/users/{user_id}/disable"),
+    ("POST", "/api/v1/users/{user_id}/enable"),
+]
 
 _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 
@@ -180,6 +199,19 @@ def test_only_the_entitled_reach_an_object(client: TestClient, services: Service
     token = client.post(
         "/api/v1/tokens", json={"name": "spare", "scopes": ["send"]}, headers=bearer
     ).json()
+    # A passkey of the sender's (their login is fresh, so removing it needs no more proof).
+    passkey_begin = client.post("/api/v1/passkeys/register/begin", headers=bearer).json()
+    passkey = client.post(
+        "/api/v1/passkeys/register/finish",
+        json={
+            "challenge_id": passkey_begin["challenge_id"],
+            "credential": SoftAuthenticator(services.settings.passkey_origin).create(
+                passkey_begin["options"]
+            ),
+        },
+        headers=bearer,
+    )
+    assert passkey.status_code == 201, passkey.text
     checkpoint = sign_checkpoint_if_due(services, force=True)
     assert checkpoint is not None
     objects = {
@@ -187,6 +219,8 @@ def test_only_the_entitled_reach_an_object(client: TestClient, services: Service
         "upload": upload_id,
         "token": token["id"],
         "checkpoint": str(checkpoint),
+        "passkey": passkey.json()["id"],
+        "member": factories.member(services, "lab-x", Role.SENDER, publish_key=False).user_id,
     }
 
     order = [k for k in MATRIX if k not in _LAST] + _LAST
@@ -210,6 +244,7 @@ def test_only_the_entitled_reach_an_object(client: TestClient, services: Service
 
 def test_unknown_ids_answer_like_foreign_ones(client: TestClient, services: Services) -> None:
     factories.org(services, "lab-y")
+    factories.org(services, "lab-x")
     eve = factories.member(services, "lab-y", Role.SENDER, Role.RECIPIENT)
     headers = {"Authorization": f"Bearer {eve.token}", **TUS}
     bodies = set()
@@ -220,3 +255,10 @@ def test_unknown_ids_answer_like_foreign_ones(client: TestClient, services: Serv
     assert len(bodies) == 1
     assert client.head("/api/v1/uploads/up_" + "a" * 26, headers=headers).status_code == 404
     assert client.delete("/api/v1/tokens/tok_" + "a" * 26, headers=headers).status_code == 404
+    assert client.delete("/api/v1/passkeys/pk_" + "a" * 26, headers=headers).status_code == 404
+    admin = factories.member(services, "lab-y", Role.ADMIN)
+    elsewhere = factories.member(services, "lab-x", Role.SENDER, publish_key=False)
+    as_admin = {"Authorization": f"Bearer {admin.token}"}
+    for user_id in ("usr_" + "a" * 26, elsewhere.user_id, "not-an-id"):
+        response = client.post(f"/api/v1/users/{user_id}/disable", headers=as_admin)
+        assert response.status_code == 404, response.text

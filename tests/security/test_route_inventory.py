@@ -34,13 +34,32 @@ PUBLIC: dict[tuple[str, str], str] = {
         "/api/v1/auth/oidc/callback",
     ): "SSO: authenticated by the state and the provider's code",
     ("POST", "/api/v1/auth/session"): "web login: password and second factor in the body",
+    ("POST", "/api/v1/auth/passkey/begin"): "passkey login, first step: the password in the body",
+    (
+        "POST",
+        "/api/v1/auth/passkey/token",
+    ): "passkey login: the ceremony (begun with the password) and the signed assertion",
+    (
+        "POST",
+        "/api/v1/auth/passkey/session",
+    ): "passkey web login: the ceremony (begun with the password) and the signed assertion",
+    (
+        "POST",
+        "/api/v1/auth/passkey/enrol",
+    ): "first passkey: the one-registration ceremony a passkey_required login answer gave",
     ("OPTIONS", "/api/v1/uploads"): "tus discovery (version, extensions, max size)",
     ("OPTIONS", "/api/v1/uploads/{upload_id}"): "tus discovery (version, extensions, max size)",
     ("GET", "/api/v1/audit/log-key"): "the audit log's public key: witnesses and auditors pin it",
     ("GET", "/api/v1/audit/checkpoint"): "the latest signed tree head: a size and a hash, signed",
 }
 
-_PREFIX_OF_PARAM = {"transfer_id": "tr", "upload_id": "up", "user_id": "usr", "token_id": "tok"}
+_PREFIX_OF_PARAM = {
+    "transfer_id": "tr",
+    "upload_id": "up",
+    "user_id": "usr",
+    "token_id": "tok",
+    "passkey_id": "pk",
+}
 _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import JSONResponse
 
 from scelle.accounts import devices, schemas, service, totp
 from scelle.db.models import ApiToken
+from scelle.errors import PasskeyRequired
 from scelle.keys import service as key_service
 from scelle.server.dependencies import (
     SESSION_COOKIE,
@@ -36,6 +38,15 @@ def enrol(
     )
 
 
+def _passkey_required(refusal: PasskeyRequired) -> JSONResponse:
+    """The 403 answered *without* raising, so that the request's transaction commits.
+
+    The TOTP step or recovery code was spent and the enrolment ceremony was
+    stored: a raised error would roll both back (and make the code reusable).
+    """
+    return JSONResponse(refusal.to_dict(), status_code=refusal.status)
+
+
 @router.post(
     "/auth/token", response_model=schemas.LoginResponse, status_code=status.HTTP_201_CREATED
 )
@@ -45,11 +56,18 @@ def login(
     session: DbSession,
     services: ServicesDep,
     ip: ClientIP,
-) -> schemas.LoginResponse:
-    """Password and second factor (TOTP or a recovery code) → a new API token, shown once."""
-    result = service.login(
-        session, services, body.email, body.password, body.otp, name=body.name, client_ip=ip
-    )
+) -> schemas.LoginResponse | JSONResponse:
+    """Password and second factor (TOTP or a recovery code) → a new API token, shown once.
+
+    A member whose role requires a passkey gets ``403 passkey_required`` instead
+    (with a one-registration enrolment ceremony while they have no passkey).
+    """
+    try:
+        result = service.login(
+            session, services, body.email, body.password, body.otp, name=body.name, client_ip=ip
+        )
+    except PasskeyRequired as refusal:
+        return _passkey_required(refusal)
     devices.notice_login(
         session,
         services,
@@ -123,7 +141,8 @@ def revoke_token(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-def _set_session_cookie(response: Response, services: ServicesDep, cookie: str) -> None:
+def set_session_cookie(response: Response, services: ServicesDep, cookie: str) -> None:
+    """Set the web session cookie: HttpOnly, SameSite=Strict, Secure behind https."""
     secure = (services.settings.public_url or "").startswith("https://")
     response.set_cookie(
         SESSION_COOKIE,
@@ -145,15 +164,21 @@ def session_login(
     session: DbSession,
     services: ServicesDep,
     ip: ClientIP,
-) -> schemas.SessionOut:
-    """Web login: password and second factor → a session cookie (rotated) and its CSRF token."""
-    user, org, _factor = service.verify_login(
-        session, services, body.email, body.password, body.otp, client_ip=ip
-    )
+) -> schemas.SessionOut | JSONResponse:
+    """Web login: password and second factor → a session cookie (rotated) and its CSRF token.
+
+    ``403 passkey_required`` as for ``POST /auth/token``.
+    """
+    try:
+        user, org, _factor = service.verify_login(
+            session, services, body.email, body.password, body.otp, client_ip=ip
+        )
+    except PasskeyRequired as refusal:
+        return _passkey_required(refusal)
     cookie, csrf = service.start_web_session(
         session, services, user, previous=request.cookies.get(SESSION_COOKIE)
     )
-    _set_session_cookie(response, services, cookie)
+    set_session_cookie(response, services, cookie)
     return schemas.SessionOut(
         csrf_token=csrf,
         user=schemas.UserOut(
@@ -175,6 +200,24 @@ def session_logout(
     return response
 
 
+@router.post("/users/{user_id}/disable", response_model=schemas.MemberStatus)
+def disable_member(
+    user_id: str, principal: CurrentUser, session: DbSession, services: ServicesDep
+) -> schemas.MemberStatus:
+    """An org admin disables a member: their sessions end and their tokens are revoked now."""
+    user = service.set_member_enabled(session, services, principal, user_id, enabled=False)
+    return schemas.MemberStatus(id=user.id, email=user.email, status=user.status)
+
+
+@router.post("/users/{user_id}/enable", response_model=schemas.MemberStatus)
+def enable_member(
+    user_id: str, principal: CurrentUser, session: DbSession, services: ServicesDep
+) -> schemas.MemberStatus:
+    """An org admin re-enables a disabled member (who then logs in again)."""
+    user = service.set_member_enabled(session, services, principal, user_id, enabled=True)
+    return schemas.MemberStatus(id=user.id, email=user.email, status=user.status)
+
+
 @router.get("/me", response_model=schemas.Me)
 def me(principal: CurrentUser, session: DbSession) -> schemas.Me:
     """Who the token belongs to, its permissions, and the published key."""
@@ -189,4 +232,4 @@ def me(principal: CurrentUser, session: DbSession) -> schemas.Me:
     )
 
 
-__all__ = ["router"]
+__all__ = ["router", "set_session_cookie"]

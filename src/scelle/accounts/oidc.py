@@ -290,6 +290,7 @@ def _issue_token(session: Session, services: Services, user: User) -> tuple[str,
         name="sso",
         created_at=now,
         expires_at=now + services.settings.token_lifetime,
+        authenticated_at=now,
     )
     repository.add(session, api_token)
     return token, api_token

@@ -4,19 +4,33 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from scelle.db.models import ApiToken, Organization, RecoveryCode, User, WebSession
+from scelle.db.models import (
+    ApiToken,
+    Organization,
+    RecoveryCode,
+    User,
+    WebAuthnChallenge,
+    WebAuthnCredential,
+    WebSession,
+)
 
 __all__ = [
     "add",
+    "advance_sign_count",
     "api_token_by_hash",
     "api_tokens_of",
+    "delete_passkeys_of",
     "mark_recovery_code_used",
     "org_by_id",
     "org_by_name",
+    "passkey_by_credential_id",
+    "passkeys_of",
+    "prune_challenges",
     "recovery_codes",
+    "spend_challenge",
     "user_by_email",
     "user_by_enrolment_hash",
     "user_by_id",
@@ -115,4 +129,58 @@ def revoke_tokens_of(session: Session, user_id: str, when: datetime) -> None:
         update(ApiToken)
         .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=when)
+    )
+
+
+def passkeys_of(session: Session, user_id: str) -> list[WebAuthnCredential]:
+    return list(
+        session.scalars(
+            select(WebAuthnCredential)
+            .where(WebAuthnCredential.user_id == user_id)
+            .order_by(WebAuthnCredential.created_at, WebAuthnCredential.id)
+        )
+    )
+
+
+def passkey_by_credential_id(session: Session, credential_id: bytes) -> WebAuthnCredential | None:
+    return session.scalar(
+        select(WebAuthnCredential).where(WebAuthnCredential.credential_id == credential_id)
+    )
+
+
+def advance_sign_count(
+    session: Session, passkey_id: str, old: int, new: int, when: datetime
+) -> bool:
+    """Store the new counter unless another login moved it first (compare-and-set)."""
+    result = session.execute(
+        update(WebAuthnCredential)
+        .where(WebAuthnCredential.id == passkey_id, WebAuthnCredential.sign_count == old)
+        .values(sign_count=new, last_used_at=when)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def delete_passkeys_of(session: Session, user_id: str) -> int:
+    result = session.execute(
+        delete(WebAuthnCredential).where(WebAuthnCredential.user_id == user_id)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def spend_challenge(session: Session, id_hash: str, when: datetime) -> bool:
+    """Atomically mark a ceremony's challenge used: False when another request spent it first."""
+    result = session.execute(
+        update(WebAuthnChallenge)
+        .where(WebAuthnChallenge.id_hash == id_hash, WebAuthnChallenge.used_at.is_(None))
+        .values(used_at=when)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def prune_challenges(session: Session, user_id: str, now: datetime) -> None:
+    """Forget a user's expired ceremonies (each new ceremony does it, so the table stays small)."""
+    session.execute(
+        delete(WebAuthnChallenge).where(
+            WebAuthnChallenge.user_id == user_id, WebAuthnChallenge.expires_at <= now
+        )
     )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from scelle.keys.schemas import KeyOut
 
 __all__ = [
+    "CeremonyOut",
     "CreateTokenRequest",
     "CreatedToken",
     "EnrolRequest",
@@ -17,6 +18,13 @@ __all__ = [
     "LoginRequest",
     "LoginResponse",
     "Me",
+    "MemberStatus",
+    "PasskeyFinish",
+    "PasskeyList",
+    "PasskeyLoginBegin",
+    "PasskeyLoginFinish",
+    "PasskeyOut",
+    "Reauthentication",
     "SessionOut",
     "TokenList",
     "TokenOut",
@@ -95,3 +103,55 @@ class TokenList(BaseModel):
 class SessionOut(BaseModel):
     csrf_token: str  # send back as X-CSRF-Token on every state-changing request
     user: UserOut
+
+
+class Reauthentication(_Strict):
+    """Optional fresh proof for a passkey change: the password and a TOTP or recovery code."""
+
+    password: str | None = Field(default=None, min_length=1, max_length=1024)
+    otp: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class CeremonyOut(BaseModel):
+    challenge_id: str  # send it back with the authenticator's answer
+    # PublicKeyCredentialCreationOptions / RequestOptions as JSON (binary fields base64url).
+    options: dict[str, Any]
+    expires_at: datetime
+
+
+class PasskeyFinish(_Strict):
+    challenge_id: str = Field(min_length=1, max_length=200)
+    # navigator.credentials.create()'s PublicKeyCredential as JSON (toJSON(), base64url).
+    credential: dict[str, Any]
+    name: str = Field(default="passkey", min_length=1, max_length=64)
+
+
+class PasskeyLoginBegin(_Strict):
+    email: str = Field(min_length=1, max_length=254)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class PasskeyLoginFinish(_Strict):
+    challenge_id: str = Field(min_length=1, max_length=200)
+    # navigator.credentials.get()'s PublicKeyCredential as JSON (toJSON(), base64url).
+    credential: dict[str, Any]
+    name: str = Field(default="cli", max_length=64, pattern=r"^[\w .@-]*$")
+
+
+class PasskeyOut(BaseModel):
+    id: str
+    name: str
+    credential_id: str  # base64url
+    transports: list[str]
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class PasskeyList(BaseModel):
+    passkeys: list[PasskeyOut]
+
+
+class MemberStatus(BaseModel):
+    id: str
+    email: str
+    status: str  # active, pending or disabled

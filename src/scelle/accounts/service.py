@@ -12,7 +12,7 @@ import base64
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
@@ -47,16 +47,22 @@ __all__ = [
     "LoginResult",
     "Principal",
     "authenticate_token",
+    "count_failure",
     "create_org",
     "create_token",
     "create_user",
+    "disable_user",
+    "enable_user",
     "enrol",
+    "guard",
+    "issue_login_token",
     "list_tokens",
     "login",
     "logout",
     "normalise_email",
     "revoke_token",
     "role_scopes",
+    "set_member_enabled",
 ]
 
 ORG_NAME = re.compile(r"\A[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\Z")
@@ -73,6 +79,8 @@ class Principal:
     org: Organization
     scopes: frozenset[str]
     token_id: str | None = None
+    # When the caller last proved password + second factor (None: never, for this token).
+    authenticated_at: datetime | None = None
 
     def require(self, scope: str) -> None:
         """Raise PermissionDenied unless the token carries ``scope``."""
@@ -180,7 +188,7 @@ def enrol(
     Raises InvalidCredentials for a bad token, TooManyRequests after too many
     failed enrolments from ``client_ip``.
     """
-    _guard(session, services, "enrol", ip=client_ip)
+    guard(session, services, "enrol", ip=client_ip)
     user = repository.user_by_enrolment_hash(session, services.secret_box.digest(token))
     now = utcnow()
     if (
@@ -190,7 +198,7 @@ def enrol(
         or user.enrolment_expires_at < now
     ):
         services.audit.record_failure(session, "account:enrol:failure")
-        _count(session, services, "enrol", ip=client_ip)
+        count_failure(session, services, "enrol", ip=client_ip)
         raise InvalidCredentials("this enrolment token is invalid, used or expired")
     try:
         passwords.check_policy(password)
@@ -226,7 +234,7 @@ def _throttled(
     return TooManyRequests("too many attempts; try again later", retry_after=retry_after)
 
 
-def _guard(session: Session, services: Services, action: str, **keys: str) -> None:
+def guard(session: Session, services: Services, action: str, **keys: str) -> None:
     """Raise TooManyRequests when any rule of ``action`` is exhausted for its key."""
     for scope, key in keys.items():
         wait = services.throttle.retry_after(action, scope, key)
@@ -234,7 +242,7 @@ def _guard(session: Session, services: Services, action: str, **keys: str) -> No
             raise _throttled(session, services, (action, scope, key), wait)
 
 
-def _count(session: Session, services: Services, action: str, **keys: str) -> None:
+def count_failure(session: Session, services: Services, action: str, **keys: str) -> None:
     """Count one attempt (or failure) on each rule of ``action``, without raising."""
     for scope, key in keys.items():
         services.throttle.hit(action, scope, key)
@@ -262,12 +270,17 @@ def verify_login(
     services: Services,
     email: str,
     password: str,
-    otp: str,
+    otp: str | None,
     *,
     client_ip: str = "local",
+    gate: bool = True,
 ) -> tuple[User, Organization, str]:
     """Check password and second factor, throttled: the user, its org and the factor used.
 
+    With ``otp`` None only the password is checked (factor ``"password"``: the
+    first half of a passkey login). With ``gate``, a TOTP or recovery-code
+    login of a member whose role requires a passkey raises PasskeyRequired
+    (see :func:`scelle.accounts.passkeys.password_login_gate`).
     Raises InvalidCredentials or TooManyRequests (see :func:`login`).
     """
     try:
@@ -279,8 +292,8 @@ def verify_login(
     wait = services.throttle.hit("login", "ip", client_ip)
     if wait is not None:
         raise _throttled(session, services, ("login", "ip", client_ip), wait)
-    _guard(session, services, "login", account=account, account_ip=pair)
-    _guard(session, services, "mfa", account=account)
+    guard(session, services, "login", account=account, account_ip=pair)
+    guard(session, services, "mfa", account=account)
     user = repository.user_by_email(session, email) if email else None
     # One argon2 verification whatever happens, so unknown e-mails cost the same time.
     password_ok = passwords.verify_password(user.password_hash if user else None, password)
@@ -292,8 +305,12 @@ def verify_login(
             org_id=user.org_id if user else None,
             reason="password",
         )
-        _count(session, services, "login", account=account, account_ip=pair)
+        count_failure(session, services, "login", account=account, account_ip=pair)
         raise InvalidCredentials("invalid e-mail, password or code")
+    org = repository.org_by_id(session, user.org_id)
+    assert org is not None  # noqa: S101  (foreign key)
+    if otp is None:
+        return user, org, "password"
     factor = _second_factor_ok(session, services, user, otp)
     if factor is None:
         services.audit.record_failure(
@@ -303,11 +320,13 @@ def verify_login(
             org_id=user.org_id,
             reason="second_factor",
         )
-        _count(session, services, "login", account=account, account_ip=pair)
-        _count(session, services, "mfa", account=account)
+        count_failure(session, services, "login", account=account, account_ip=pair)
+        count_failure(session, services, "mfa", account=account)
         raise InvalidCredentials("invalid e-mail, password or code")
-    org = repository.org_by_id(session, user.org_id)
-    assert org is not None  # noqa: S101  (foreign key)
+    if gate:
+        from scelle.accounts import passkeys  # passkeys builds on this module: imported late
+
+        passkeys.password_login_gate(session, services, user)
     return user, org, factor
 
 
@@ -329,6 +348,13 @@ def login(
     as typed and the address, so it is the same for known and unknown e-mails.
     """
     user, org, factor = verify_login(session, services, email, password, otp, client_ip=client_ip)
+    return issue_login_token(session, services, user, org, factor=factor, name=name)
+
+
+def issue_login_token(
+    session: Session, services: Services, user: User, org: Organization, *, factor: str, name: str
+) -> LoginResult:
+    """The API token of a completed login (scopes from the roles), shown once; audited."""
     token = tokens.new_api_token()
     scopes = role_scopes(user)
     now = utcnow()
@@ -340,6 +366,7 @@ def login(
         name=name,
         created_at=now,
         expires_at=now + services.settings.token_lifetime,
+        authenticated_at=now,
     )
     repository.add(session, api_token)
     services.audit.record(
@@ -361,10 +388,10 @@ def authenticate_token(
     Raises AuthenticationRequired when it is not valid, TooManyRequests after
     too many invalid tokens from ``client_ip`` or too many calls of one account.
     """
-    _guard(session, services, "token", ip=client_ip)
+    guard(session, services, "token", ip=client_ip)
 
     def invalid() -> AuthenticationRequired:
-        _count(session, services, "token", ip=client_ip)
+        count_failure(session, services, "token", ip=client_ip)
         return AuthenticationRequired("invalid or expired API token")
 
     if not token.startswith(tokens.API_TOKEN_PREFIX) or len(token) > 200:
@@ -384,7 +411,11 @@ def authenticate_token(
     if api_token.last_used_at is None or now - api_token.last_used_at > timedelta(minutes=5):
         api_token.last_used_at = now
     return Principal(
-        user=user, org=org, scopes=frozenset(api_token.scopes.split()), token_id=api_token.id
+        user=user,
+        org=org,
+        scopes=frozenset(api_token.scopes.split()),
+        token_id=api_token.id,
+        authenticated_at=api_token.authenticated_at,
     )
 
 
@@ -526,7 +557,9 @@ def authenticate_session(session: Session, services: Services, cookie: str) -> P
     org = repository.org_by_id(session, user.org_id)
     assert org is not None  # noqa: S101  (foreign key)
     row.last_seen_at = now
-    return Principal(user=user, org=org, scopes=frozenset(row.scopes.split()))
+    return Principal(
+        user=user, org=org, scopes=frozenset(row.scopes.split()), authenticated_at=row.created_at
+    )
 
 
 def end_web_session(session: Session, services: Services, cookie: str) -> None:
@@ -540,7 +573,11 @@ def end_web_session(session: Session, services: Services, cookie: str) -> None:
 def disable_user(
     session: Session, services: Services, user_id: str, *, actor_id: str | None = None
 ) -> None:
-    """Disable an account: every web session ends and every API token is revoked, now."""
+    """Disable an account: every web session ends and every API token is revoked, now.
+
+    Later logins are refused exactly like a wrong password (same status, body
+    and argon2 cost). Raises NotFound for an unknown user.
+    """
     user = repository.user_by_id(session, user_id)
     if user is None:
         raise NotFound("no such user")
@@ -551,6 +588,50 @@ def disable_user(
     services.audit.record(
         session, "admin:user:disable", actor_id=actor_id, org_id=user.org_id, object_id=user.id
     )
+
+
+def enable_user(
+    session: Session, services: Services, user_id: str, *, actor_id: str | None = None
+) -> None:
+    """Re-enable a disabled account (its old sessions and tokens stay dead: log in again).
+
+    Raises NotFound for an unknown user, Conflict when it is not disabled.
+    """
+    user = repository.user_by_id(session, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    if user.status != UserStatus.DISABLED.value:
+        raise Conflict(f"this account is {user.status}, not disabled")
+    # An account disabled before it enrolled goes back to waiting for its enrolment.
+    enrolled = user.password_hash is not None
+    user.status = (UserStatus.ACTIVE if enrolled else UserStatus.PENDING).value
+    services.audit.record(
+        session, "admin:user:enable", actor_id=actor_id, org_id=user.org_id, object_id=user.id
+    )
+
+
+def set_member_enabled(
+    session: Session, services: Services, principal: Principal, user_id: str, *, enabled: bool
+) -> User:
+    """An org admin disables or re-enables a member of their own organisation.
+
+    Raises PermissionDenied without the admin scope (whatever the id),
+    NotFound for a malformed or unknown id or another organisation's user (one
+    answer), Conflict for the caller's own account or a state already reached.
+    """
+    principal.require("admin")
+    user = repository.user_by_id(session, user_id) if ids.is_valid(user_id, "usr") else None
+    if user is None or user.org_id != principal.user.org_id:
+        raise NotFound("no such user")
+    if user.id == principal.user.id:
+        raise Conflict("an admin cannot disable or enable their own account")
+    if enabled:
+        enable_user(session, services, user.id, actor_id=principal.user.id)
+    elif user.status == UserStatus.DISABLED.value:
+        raise Conflict("this account is disabled already")
+    else:
+        disable_user(session, services, user.id, actor_id=principal.user.id)
+    return user
 
 
 def logout(session: Session, services: Services, principal: Principal) -> None:

@@ -17,6 +17,7 @@ from scelle.db.models import (
     TransferSubject,
     Upload,
     User,
+    WebAuthnChallenge,
     WebSession,
 )
 
@@ -28,6 +29,7 @@ __all__ = [
     "received_by",
     "revoke_tokens",
     "scan_for",
+    "spend_ceremonies",
     "subjects_of",
     "unfinished_uploads",
 ]
@@ -104,6 +106,14 @@ def end_web_sessions(session: Session, now: datetime) -> int:
     """End every web session still open; returns how many."""
     result = session.execute(
         update(WebSession).where(WebSession.ended_at.is_(None)).values(ended_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def spend_ceremonies(session: Session, now: datetime) -> int:
+    """Spend every WebAuthn ceremony not used yet (passkey enrolments and logins in flight)."""
+    result = session.execute(
+        update(WebAuthnChallenge).where(WebAuthnChallenge.used_at.is_(None)).values(used_at=now)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 

@@ -230,6 +230,8 @@ def lockdown(session: Session, services: Services, *, reason: str = "lockdown") 
     now = utcnow()
     tokens = repository.revoke_tokens(session, now)
     sessions = repository.end_web_sessions(session, now)
+    # A passkey enrolment ceremony grants one registration, like an enrolment token.
+    ceremonies = repository.spend_ceremonies(session, now)
     pending = repository.pending_enrolments(session)
     for user in pending:
         user.enrolment_token_hash = None
@@ -247,6 +249,7 @@ def lockdown(session: Session, services: Services, *, reason: str = "lockdown") 
         "admin:access:lockdown",
         tokens=tokens,
         sessions=sessions,
+        passkey_ceremonies=ceremonies,
         enrolments=len(pending),
         uploads=len(uploads),
     )

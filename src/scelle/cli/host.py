@@ -446,6 +446,115 @@ def set_policy(
         stdout.print(f"send policy of {org}: {shown}")
 
 
+@admin_app.command("require-passkey")
+def require_passkey(
+    org: str = typer.Option(..., "--org", help="Organisation name."),
+    role: list[str] = typer.Option(
+        [],
+        "--role",
+        help="sender, recipient or admin; repeat for several. The roles given replace the "
+        "previous ones; none (with --off) lifts the requirement.",
+    ),
+    off: bool = typer.Option(False, "--off", help="Require passkeys for no role."),
+    data: Path | None = DataOption,
+    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Require passkeys for roles of an organisation (their TOTP logins are then refused).
+
+    A member without a passkey who logs in with TOTP gets, instead of a session,
+    one passkey registration; once they have a passkey, only it logs them in.
+    """
+    from scelle.accounts import passkeys, repository
+    from scelle.db.models import Role
+
+    if off == bool(role):
+        fail("give --role ROLE (repeatable) or --off")
+    try:
+        roles = {Role(r.strip().lower()) for r in role}
+    except ValueError:
+        fail("a role is one of: sender, recipient, admin")
+    services = _services(data)
+    with services.database.transaction() as session:
+        organisation = repository.org_by_name(session, org.strip().lower())
+        if organisation is None:
+            fail(f"no organisation named '{org}'")
+        kept = passkeys.set_required_roles(session, services, organisation, roles)
+    if json_out:
+        emit_json({"org": org, "passkey_roles": kept})
+    else:
+        shown = ", ".join(kept) or "no role"
+        stdout.print(f"passkeys required in {org} for: {shown}")
+
+
+def _user_id(services: Services, email: str) -> str:
+    from scelle.accounts import repository, service
+    from scelle.errors import InvalidInput
+
+    try:
+        address = service.normalise_email(email)
+    except InvalidInput:
+        fail("not a valid e-mail address")
+    with services.database.transaction() as session:
+        user = repository.user_by_email(session, address)
+        if user is None:
+            fail(f"no user with the e-mail {address}")
+        return user.id
+
+
+@admin_app.command("disable-user")
+def disable_user(
+    email: str = typer.Argument(..., help="The user's e-mail."),
+    data: Path | None = DataOption,
+) -> None:
+    """Disable an account now: every web session ends, every API token is revoked (audited).
+
+    Later logins are refused exactly like a wrong password. `enable-user` undoes it.
+    """
+    from scelle.accounts import service
+
+    services = _services(data)
+    user_id = _user_id(services, email)
+    with services.database.transaction() as session:
+        service.disable_user(session, services, user_id)
+    stdout.print(f"disabled {email}: its sessions and API tokens are revoked")
+
+
+@admin_app.command("enable-user")
+def enable_user(
+    email: str = typer.Argument(..., help="The user's e-mail."),
+    data: Path | None = DataOption,
+) -> None:
+    """Re-enable a disabled account (audited); the user logs in again."""
+    from scelle.accounts import service
+
+    services = _services(data)
+    user_id = _user_id(services, email)
+    with services.database.transaction() as session:
+        service.enable_user(session, services, user_id)
+    stdout.print(f"enabled {email}")
+
+
+@admin_app.command("reset-passkeys")
+def reset_passkeys(
+    email: str = typer.Argument(..., help="The user's e-mail."),
+    data: Path | None = DataOption,
+) -> None:
+    """Remove every passkey of a user who lost their authenticator (audited).
+
+    Under a passkey policy they then get one passkey registration at their next
+    TOTP login. Check who is asking over a trusted channel first.
+    """
+    from scelle.accounts import passkeys, repository
+
+    services = _services(data)
+    user_id = _user_id(services, email)
+    with services.database.transaction() as session:
+        user = repository.user_by_id(session, user_id)
+        assert user is not None  # noqa: S101  (just looked up)
+        count = passkeys.reset_passkeys(session, services, user)
+    stdout.print(f"removed {count} passkey(s) of {email}")
+
+
 @admin_app.command("lockdown")
 def lockdown(
     data: Path | None = DataOption,

@@ -57,6 +57,9 @@ keys_app = typer.Typer(help="Public keys: yours and your correspondents'.", no_a
 token_app = typer.Typer(
     help="Scoped API tokens (send, receive, admin) for scripts.", no_args_is_help=True
 )
+passkeys_app = typer.Typer(
+    help="Your passkeys: list and remove (register them from a browser).", no_args_is_help=True
+)
 
 
 # -- plumbing ------------------------------------------------------------------
@@ -286,6 +289,49 @@ def token_revoke(
     with client:
         client.revoke_token(token_id)
     stdout.print(f"revoked {token_id}")
+
+
+# -- passkeys ------------------------------------------------------------------------
+
+
+@passkeys_app.command("list")
+def passkeys_list(server: str | None = ServerOption, json_out: bool = JsonOption) -> None:
+    """Your passkeys: id, name, when added and last used."""
+    client, _session = _client(server)
+    with client:
+        found = client.passkeys()
+    if json_out:
+        emit_json(found)
+        return
+    for passkey in found:
+        used = passkey["last_used_at"] or "never used"
+        stdout.print(
+            f"{passkey['id']}  {passkey['name']}  added {passkey['created_at']}  {used}",
+            markup=False,
+        )
+
+
+@passkeys_app.command("remove")
+def passkeys_remove(
+    passkey_id: str = typer.Argument(..., help="The id of the passkey (pk_...)."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from stdin."
+    ),
+    otp: str | None = typer.Option(
+        None, "--otp", help="A TOTP code (or a recovery code); asked if missing."
+    ),
+    server: str | None = ServerOption,
+) -> None:
+    """Remove a passkey; asks for your password and a code again (a sensitive change)."""
+    password = _password(password_stdin)
+    if otp is None:
+        if not sys.stdin.isatty():
+            fail("a second factor is needed: use --otp CODE")
+        otp = input("TOTP code: ").strip()
+    client, _session = _client(server)
+    with client:
+        client.remove_passkey(passkey_id, password=password, otp=otp)
+    stdout.print(f"removed {passkey_id}")
 
 
 # -- keys ------------------------------------------------------------------------
@@ -807,6 +853,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(identity_app, name="identity")
     app.add_typer(keys_app, name="keys")
     app.add_typer(token_app, name="token")
+    app.add_typer(passkeys_app, name="passkeys")
     app.command("send")(send_command)
     app.command("inbox")(inbox_command)
     app.command("sent")(sent_command)

@@ -218,6 +218,27 @@ class ScelleClient:
         """Revoke one API token by id; raises ServerError (404) when it is not the caller's."""
         self.request("DELETE", API + f"/tokens/{_segment(token_id)}", expect=(204,))
 
+    # -- passkeys --------------------------------------------------------------
+    # Registering and logging in with a passkey need a browser (navigator.credentials):
+    # the SDK lists and removes them only.
+
+    def passkeys(self) -> list[dict[str, Any]]:
+        """The caller's passkeys: id, name, credential id (base64url), transports, dates."""
+        result: list[dict[str, Any]] = self._json("GET", "/passkeys")["passkeys"]
+        return result
+
+    def remove_passkey(
+        self, passkey_id: str, *, password: str | None = None, otp: str | None = None
+    ) -> None:
+        """Remove one of the caller's passkeys.
+
+        The server wants a login of the last few minutes, or ``password`` and
+        ``otp`` (TOTP or recovery code) again; raises ServerError (403
+        ``reauthentication_required``, 404 for another's or an unknown id).
+        """
+        body = {"password": password, "otp": otp} if password is not None else None
+        self.request("DELETE", API + f"/passkeys/{_segment(passkey_id)}", expect=(204,), json=body)
+
     # -- keys ----------------------------------------------------------------
 
     def publish_keys(

@@ -26,8 +26,9 @@ from scelle.errors import ServiceUnavailable
 
 __all__ = ["FAILURE_EVENTS", "Database"]
 
-# Key in ``Session.info`` of audit events that must outlive a rollback: a list of
-# callables, each appending one event to the log in the session it is given.
+# Key in ``Session.info`` of writes that must outlive a rollback: a list of
+# callables, each appending one audit event to the log (or spending one
+# WebAuthn challenge) in the session it is given.
 log = logging.getLogger("scelle.db")
 
 FAILURE_EVENTS = "scelle.failure_events"

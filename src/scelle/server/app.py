@@ -20,6 +20,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     """A configured Scellé app: stores opened and migrated, routes mounted, errors mapped."""
     from scelle.accounts.endpoints import router as accounts_router
     from scelle.accounts.oidc_endpoints import router as oidc_router
+    from scelle.accounts.passkey_endpoints import router as passkey_router
     from scelle.audit.endpoints import router as audit_router
     from scelle.keys.endpoints import router as keys_router
     from scelle.server import health, metrics
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(metrics.router)
     app.include_router(accounts_router)
     app.include_router(oidc_router)
+    app.include_router(passkey_router)
     app.include_router(keys_router)
     app.include_router(transfers_router)
     app.include_router(uploads_router)

@@ -6,12 +6,14 @@ import json
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 from tests import factories
 
-from scelle.db.models import ApiToken, AuditEvent, Role
+from scelle.db.base import utcnow
+from scelle.db.models import ApiToken, AuditEvent, Role, WebAuthnChallenge
 from scelle.server.container import Services
 
 SCELLE = str(Path(sys.executable).parent / "scelle")
@@ -31,12 +33,23 @@ def host(services: Services, *args: str) -> subprocess.CompletedProcess[str]:
 def test_lockdown_revokes_every_token_and_is_audited(services: Services) -> None:
     factories.org(services, "lab-l")
     factories.member(services, "lab-l", Role.SENDER)
-    factories.member(services, "lab-l", Role.RECIPIENT)
+    member = factories.member(services, "lab-l", Role.RECIPIENT)
+    with services.database.transaction() as session:  # a passkey ceremony in flight
+        session.add(
+            WebAuthnChallenge(
+                id_hash="0" * 64,
+                user_id=member.user_id,
+                purpose="enrol",
+                challenge=b"c" * 32,
+                expires_at=utcnow() + timedelta(minutes=5),
+            )
+        )
     done = host(services, "admin", "lockdown", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["tokens_revoked"] == 2
     with services.database.transaction() as session:
         assert all(t.revoked_at is not None for t in session.scalars(select(ApiToken)))
+        assert all(c.used_at is not None for c in session.scalars(select(WebAuthnChallenge)))
         tags = list(session.scalars(select(AuditEvent.tag)))
     assert "admin:access:lockdown" in tags
 

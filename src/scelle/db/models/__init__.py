@@ -22,6 +22,8 @@ from scelle.db.models.transfer_subject import TransferSubject
 from scelle.db.models.upload import Upload
 from scelle.db.models.user import Role, User, UserStatus
 from scelle.db.models.web_session import WebSession
+from scelle.db.models.webauthn_challenge import ChallengePurpose, WebAuthnChallenge
+from scelle.db.models.webauthn_credential import WebAuthnCredential
 
 __all__ = [
     "AccountActivity",
@@ -32,6 +34,7 @@ __all__ = [
     "AuditTreeNode",
     "AuditTreeState",
     "BreachAssessment",
+    "ChallengePurpose",
     "KeyRevocation",
     "KnownDevice",
     "OIDCIdentity",
@@ -50,5 +53,7 @@ __all__ = [
     "Upload",
     "User",
     "UserStatus",
+    "WebAuthnChallenge",
+    "WebAuthnCredential",
     "WebSession",
 ]

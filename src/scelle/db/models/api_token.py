@@ -23,3 +23,6 @@ class ApiToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When its holder last proved password + second factor (the login that made
+    # it); None for a token made with another token, which never counts as fresh.
+    authenticated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

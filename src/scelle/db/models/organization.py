@@ -17,3 +17,5 @@ class Organization(Base):
     # A short slug such as ``cpam-75``: it names the org in `--to` and `--org`.
     name: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Roles whose members must log in with a passkey (space-separated, sorted; see Role).
+    passkey_roles: Mapped[str] = mapped_column(String(64), default="", server_default="")

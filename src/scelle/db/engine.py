@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from importlib.resources import files
 from typing import Any
 
-from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy import create_engine, event, func, inspect, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -142,16 +142,44 @@ class Database:
         return latest
 
     def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision (idempotent)."""
+        """Bring the schema to the newest Alembic revision (idempotent).
+
+        A new, empty database gets the schema the models declare in one step and
+        is stamped with the newest revision (Alembic's recipe for building a
+        database from scratch): a tenth of the time of replaying every migration.
+        ``tests/unit/db/test_migrations.py`` proves that replaying them
+        (:meth:`upgrade`) builds exactly that schema.
+        """
         from alembic import command
+
+        from scelle.db import models  # noqa: F401  (registers every table)
+        from scelle.db.base import Base
+        from scelle.db.models.audit_tree_state import create_empty_tree
+
+        with self.engine.begin() as connection:
+            cfg = self._alembic_config(connection)
+            if inspect(connection).get_table_names():
+                command.upgrade(cfg, "head")
+            else:
+                Base.metadata.create_all(connection)
+                create_empty_tree(connection)
+                command.stamp(cfg, "head")
+
+    def upgrade(self) -> None:
+        """Replay every migration not yet applied, even on an empty database."""
+        from alembic import command
+
+        with self.engine.begin() as connection:
+            command.upgrade(self._alembic_config(connection), "head")
+
+    def _alembic_config(self, connection: Connection) -> Any:
         from alembic.config import Config
 
         cfg = Config()
         cfg.set_main_option("script_location", str(files("scelle.db") / "migrations"))
         cfg.attributes["connection_url"] = self.url
-        with self.engine.begin() as connection:
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "head")
+        cfg.attributes["connection"] = connection
+        return cfg
 
     def ping(self) -> bool:
         """True when the database answers a trivial query."""

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import select
 from tests.backends import PostgresDatabases, pg_url
 
 import scelle.db.models  # noqa: F401  (registers every table on Base.metadata)
@@ -20,7 +21,7 @@ from scelle.db.engine import Database
 
 
 def _differences(database: Database) -> list[object]:
-    database.migrate()
+    database.upgrade()  # every migration in turn, from an empty database
     with database.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": False})
         return list(compare_metadata(context, Base.metadata))
@@ -43,3 +44,46 @@ def test_postgresql_migrations_match_the_models(pg_databases: PostgresDatabases)
     finally:
         database.dispose()
         pg_databases.drop(name)
+
+
+def _rows(database: Database) -> dict[str, list[tuple[object, ...]]]:
+    with database.engine.connect() as connection:
+        return {
+            table.name: [tuple(row) for row in connection.execute(select(table))]
+            for table in Base.metadata.sorted_tables
+        }
+
+
+def test_a_new_database_is_built_in_one_step_like_the_migrations_build_it(
+    tmp_path: Path,
+) -> None:
+    built = Database(f"sqlite:///{tmp_path / 'built.db'}")
+    replayed = Database(f"sqlite:///{tmp_path / 'replayed.db'}")
+    try:
+        built.migrate()
+        replayed.upgrade()
+        with built.engine.connect() as connection:
+            context = MigrationContext.configure(connection)
+            assert list(compare_metadata(context, Base.metadata)) == []
+            assert set(context.get_current_heads()) == {database_head()}
+        # The same rows too (the audit tree's empty state), not just the same tables.
+        assert _rows(built) == _rows(replayed)
+        # A second start upgrades from the stamped revision: nothing to replay.
+        built.migrate()
+        assert _rows(built) == _rows(replayed)
+    finally:
+        built.dispose()
+        replayed.dispose()
+
+
+def database_head() -> str:
+    from importlib.resources import files
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(files("scelle.db") / "migrations"))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    assert head is not None
+    return head

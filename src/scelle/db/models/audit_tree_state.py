@@ -8,7 +8,7 @@ frontier, so an append reads this one row.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Integer, LargeBinary
+from sqlalchemy import BigInteger, Connection, Integer, LargeBinary, insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scelle.db.base import Base
@@ -21,3 +21,8 @@ class AuditTreeState(Base):
     size: Mapped[int] = mapped_column(BigInteger, default=0)
     # The hashes of the perfect subtrees of ``size`` (merkle.frontier_nodes), concatenated.
     frontier: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+
+
+def create_empty_tree(connection: Connection) -> None:
+    """The row of a new database's empty tree (migration 0002 makes it on upgrade)."""
+    connection.execute(insert(AuditTreeState).values(id=1, size=0, frontier=b""))

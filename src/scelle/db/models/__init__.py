@@ -22,6 +22,7 @@ from scelle.db.models.transfer_subject import TransferSubject
 from scelle.db.models.upload import Upload
 from scelle.db.models.user import Role, User, UserStatus
 from scelle.db.models.web_session import WebSession
+from scelle.db.models.wrapped_identity import WrappedIdentity
 
 __all__ = [
     "AccountActivity",
@@ -51,4 +52,5 @@ __all__ = [
     "User",
     "UserStatus",
     "WebSession",
+    "WrappedIdentity",
 ]

@@ -69,8 +69,16 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 
 
 @pytest.fixture
-def page(context: BrowserContext) -> Page:
-    return context.new_page()
+def page(context: BrowserContext) -> Iterator[Page]:
+    """A tab whose console errors (a CSP violation, an exception) fail the test."""
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    tab.on("pageerror", lambda e: problems.append(str(e)))
+    yield tab
+    # The wrong-passphrase step answers no error from the API; a 401/404 shows up as a
+    # "Failed to load resource" line only when a test provokes one on purpose.
+    assert [p for p in problems if "Failed to load resource" not in p] == []
 
 
 @dataclass

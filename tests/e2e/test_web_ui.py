@@ -8,13 +8,21 @@ The server only ever holds the identity wrapped by a passphrase it never sees.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
+import subprocess
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from scelle.client.api import ScelleClient
+from scelle.client.keyring import Keyring
+from scelle.client.state import LocalState
+from scelle.client.transfer import send
 from scelle.config import Settings
 from scelle.db.models import Role, WrappedIdentity
 from scelle.server.container import build_services
@@ -60,16 +68,19 @@ def test_cli_sends_and_the_browser_verifies_and_decrypts(
     assert b"AGE-SECRET-KEY" not in row.wrapped
     assert BROWSER_PASSPHRASE.encode() not in row.wrapped
 
-    alice_home = tmp_path / "alice"
-    enrolled_home(server, alice_home, f"alice@{orgs.lab}.test", orgs.lab, "sender")
+    # The sender is the client SDK the CLI is made of (its send flow, its age, its signature).
+    alice = make_member(server, orgs.lab, Role.SENDER, publish_key=True)
     report = tmp_path / "compte-rendu.csv"
     report.write_bytes(b"nir;glycemie\n" + os.urandom(200_000))
-    sent = json.loads(
-        server.scelle(
-            "send", str(report), "--to", bob.email, "--json", home=alice_home, env=PASS_ENV
-        ).stdout
-    )
-    transfer_id = str(sent[0]["id"])
+    with ScelleClient(server.url, alice.token) as client:
+        sent = send(
+            client,
+            LocalState(tmp_path / "alice"),
+            Keyring(alice.identity, alice.signing_key),
+            report,
+            [bob.email],
+        )
+    transfer_id = sent.transfer_id
 
     page.goto(server.url + "/inbox")
     expect(page.locator(f'[data-name-of="{transfer_id}"]')).to_have_text("compte-rendu.csv")
@@ -83,3 +94,104 @@ def test_cli_sends_and_the_browser_verifies_and_decrypts(
     assert download.suggested_filename == "compte-rendu.csv"
     assert Path(download.path()).read_bytes() == report.read_bytes()
     expect(page.locator("#form-status")).to_contain_text("Signature vérifiée")
+
+    # A new sign-in: the page unwraps the stored identity; a wrong passphrase is refused.
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.wait_for_url("**/login")
+    sign_in(page, server, bob, bob.recovery_codes[1])
+    page.get_by_label("Phrase secrète").fill("pas la bonne phrase")
+    page.get_by_role("button", name="Ouvrir ma clé").click()
+    expect(page.locator("#form-error")).to_have_text("Phrase secrète incorrecte.")
+    shot(page, "identity-unlock-refused")
+    page.get_by_label("Phrase secrète").fill(BROWSER_PASSPHRASE)
+    page.get_by_role("button", name="Ouvrir ma clé").click()
+    page.wait_for_url("**/inbox")
+    expect(page.locator(f'[data-name-of="{transfer_id}"]')).to_have_text("compte-rendu.csv")
+
+
+def test_browser_sends_and_the_cli_and_the_age_tool_open_it(
+    server: LiveServer, orgs: Orgs, page: Page, tmp_path: Path
+) -> None:
+    carol = make_member(server, orgs.lab, Role.SENDER, publish_key=False)
+    dave_home = tmp_path / "dave"
+    dave_email = f"dave@{orgs.cpam}.test"
+    enrolled_home(server, dave_home, dave_email, orgs.cpam, "recipient")
+    # A second recipient whose identity this test holds, for the reference age tool.
+    eve = make_member(server, orgs.cpam, Role.RECIPIENT, publish_key=True)
+
+    sign_in(page, server, carol, carol.recovery_codes[0])
+    create_identity(page)
+    page.get_by_role("link", name="Envoyer").click()
+    page.wait_for_url("**/send")
+    page.get_by_label("Destinataires (organisation").fill(f"{dave_email}, {eve.email}")
+    page.get_by_role("button", name="Rechercher dans l'annuaire").click()
+    expect(page.locator("#recipient-list li")).to_have_count(2)
+    page.get_by_label("Expiration").select_option("86400")
+    page.get_by_label("Nombre maximal de téléchargements").fill("3")
+    page.get_by_label("Note pour les destinataires").fill("résultats de mars")
+    plaintext = b"date;resultat\n" + os.urandom(3 * 1024 * 1024 + 123)  # several tus chunks
+    source = tmp_path / "résultats mars.csv"
+    source.write_bytes(plaintext)
+    page.get_by_label("Fichier").set_input_files(str(source))
+    page.get_by_role("button", name="Chiffrer, signer et envoyer").click()
+    expect(page.locator("#sent-result")).to_be_visible(timeout=60_000)
+    transfer_id = page.locator("#sent-link").get_attribute("data-transfer-id")
+    assert transfer_id is not None
+    assert re.fullmatch(r"tr_[a-z2-7]{26}", transfer_id)
+    progress = page.locator("#progress")
+    assert progress.get_attribute("value") == progress.get_attribute("max")
+    shot(page, "send")
+
+    # The CLI recipient verifies the browser's signature (pinning the sender) and decrypts.
+    out = tmp_path / "dave-out.csv"
+    received = json.loads(
+        server.scelle(
+            "receive", transfer_id, "-o", str(out), "--json", home=dave_home, env=PASS_ENV
+        ).stdout
+    )
+    assert out.read_bytes() == plaintext
+    assert received["verified"] is True
+    assert received["note"] == "résultats de mars"
+    assert received["sender"] == carol.email
+    assert received["sha256"] == hashlib.sha256(plaintext).hexdigest()
+
+    # The payload the browser made is a plain age file: the reference tool opens it.
+    content = httpx.get(
+        f"{server.url}/api/v1/transfers/{transfer_id}/content",
+        headers={"Authorization": f"Bearer {eve.token}"},
+        timeout=30,
+    )
+    assert content.status_code == 200
+    identity_file = tmp_path / "eve.key"
+    identity_file.write_text(str(eve.identity) + "\n")
+    opened = subprocess.run(
+        ["age", "-d", "-i", str(identity_file)],
+        input=content.content,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    assert opened.stdout == plaintext
+
+    page.get_by_role("link", name="Envoyés").click()
+    expect(page.get_by_role("link", name=transfer_id)).to_be_visible()
+    shot(page, "sent")
+
+
+def test_pages_are_french_by_default_and_english_on_request(server: LiveServer, page: Page) -> None:
+    page.goto(server.url + "/login")
+    assert page.locator("html").get_attribute("lang") == "fr"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Connexion")
+    # Keyboard: the skip link comes first, then the labelled fields in order.
+    page.keyboard.press("Tab")
+    expect(page.locator(".skip")).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.id")
+    assert focused in {"lang-switch", "email"}
+    shot(page, "login")
+    page.get_by_role("link", name="English").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.goto(server.url + "/login")  # remembered
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")

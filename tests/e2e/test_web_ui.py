@@ -8,6 +8,7 @@ The server only ever holds the identity wrapped by a passphrase it never sees.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -81,6 +82,7 @@ def test_cli_sends_and_the_browser_verifies_and_decrypts(
             [bob.email],
         )
     transfer_id = sent.transfer_id
+    alice_fingerprint = Keyring(alice.identity, alice.signing_key).fingerprint
 
     page.goto(server.url + "/inbox")
     expect(page.locator(f'[data-name-of="{transfer_id}"]')).to_have_text("compte-rendu.csv")
@@ -107,6 +109,40 @@ def test_cli_sends_and_the_browser_verifies_and_decrypts(
     page.get_by_role("button", name="Ouvrir ma clé").click()
     page.wait_for_url("**/inbox")
     expect(page.locator(f'[data-name-of="{transfer_id}"]')).to_have_text("compte-rendu.csv")
+
+    # Alice's key is replaced (not a rotation her old key vouches for): the page refuses
+    # to decrypt and shows both fingerprints until Bob says he checked the new one.
+    new_keys = Keyring.generate()
+    _replace_key(server, alice.token, new_keys)
+    with ScelleClient(server.url, alice.token) as client:
+        second = send(client, LocalState(tmp_path / "alice"), new_keys, report, [bob.email])
+    page.goto(f"{server.url}/transfers/{second.transfer_id}")
+    page.get_by_role("button", name="Vérifier, déchiffrer et enregistrer").click()
+    warning = page.locator("#key-warning")
+    expect(warning).to_be_visible()
+    expect(page.locator("#pinned-fingerprint")).to_have_text(alice_fingerprint)
+    expect(page.locator("#offered-fingerprint")).to_have_text(new_keys.fingerprint)
+    expect(page.locator("#form-error")).to_contain_text("la clé de l'expéditeur a changé")
+    shot(page, "key-changed")
+    page.get_by_role("button", name="J'ai vérifié").click()
+    with page.expect_download() as again:
+        page.get_by_role("button", name="Vérifier, déchiffrer et enregistrer").click()
+    assert Path(again.value.path()).read_bytes() == report.read_bytes()
+
+
+def _replace_key(server: LiveServer, token: str, keys: Keyring) -> None:
+    """Publish a new bundle without a rotation signature (a replacement)."""
+    answer = httpx.put(
+        f"{server.url}/api/v1/keys/me",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "x25519_recipient": keys.recipient,
+            "ed25519_public": base64.b64encode(keys.ed25519_public).decode(),
+            "self_signature": base64.b64encode(keys.self_signature()).decode(),
+        },
+        timeout=30,
+    )
+    assert answer.status_code == 201, answer.text
 
 
 def test_browser_sends_and_the_cli_and_the_age_tool_open_it(

@@ -14,18 +14,23 @@ import json
 import os
 import re
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import update
 
 from scelle.client.api import ScelleClient
 from scelle.client.keyring import Keyring
 from scelle.client.state import LocalState
 from scelle.client.transfer import send
 from scelle.config import Settings
-from scelle.db.models import Role, WrappedIdentity
+from scelle.crypto.age.decrypt import decrypt_bytes
+from scelle.crypto.age.identity import ScryptIdentity
+from scelle.db.base import utcnow
+from scelle.db.models import Role, Transfer, WrappedIdentity
 from scelle.server.container import build_services
 from tests.e2e.conftest import (
     BROWSER_PASSPHRASE,
@@ -231,3 +236,92 @@ def test_pages_are_french_by_default_and_english_on_request(server: LiveServer, 
     assert page.locator("html").get_attribute("lang") == "en"
     page.goto(server.url + "/login")  # remembered
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+
+
+def test_patient_link_opens_with_the_passphrase_only_until_it_expires(
+    server: LiveServer, orgs: Orgs, page: Page, browser: Browser, tmp_path: Path
+) -> None:
+    nina = make_member(server, orgs.lab, Role.SENDER, publish_key=False)
+    sign_in(page, server, nina, nina.recovery_codes[0])
+    create_identity(page)
+    page.goto(server.url + "/send")
+    page.get_by_label("Envoyer à un patient sans compte").check()
+    passphrase = "trois mots au hasard pour Paul"
+    page.get_by_label("Phrase secrète à donner au patient").fill(passphrase)
+    page.get_by_label("Nombre maximal de téléchargements").fill("3")
+    letter = tmp_path / "compte-rendu-paul.pdf"
+    letter.write_bytes(b"%PDF-1.7\n" + os.urandom(150_000))
+    page.get_by_label("Fichier").set_input_files(str(letter))
+    page.get_by_role("button", name="Chiffrer, signer et envoyer").click()
+    expect(page.locator("#patient-result")).to_be_visible()
+    link = page.locator("#patient-link").inner_text()
+    transfer_id = link.rsplit("/", 1)[1]
+    assert link == f"{server.url}/p/{transfer_id}"  # the passphrase is not in the link
+
+    # The patient: another browser profile, no account, no cookie.
+    patient = browser.new_context(locale="fr-FR", accept_downloads=True)
+    try:
+        tab = patient.new_page()
+        tab.goto(link)
+        shot(tab, "patient")
+        tab.get_by_label("Phrase secrète reçue").fill("une autre phrase fausse")
+        tab.get_by_role("button", name="Déchiffrer et enregistrer").click()
+        expect(tab.locator("#form-error")).to_have_text(
+            "Phrase secrète incorrecte ; rien n'a été téléchargé."
+        )
+        nina_auth = {"Authorization": f"Bearer {nina.token}"}
+        described = httpx.get(
+            f"{server.url}/api/v1/transfers/{transfer_id}", headers=nina_auth, timeout=30
+        ).json()
+        assert described["download_count"] == 0  # refused before any download
+        assert described["recipients"] == []
+        tab.get_by_label("Phrase secrète reçue").fill(passphrase)
+        with tab.expect_download() as download_info:
+            tab.get_by_role("button", name="Déchiffrer et enregistrer").click()
+        assert download_info.value.suggested_filename == "compte-rendu-paul.pdf"
+        assert Path(download_info.value.path()).read_bytes() == letter.read_bytes()
+        expect(tab.locator("#form-status")).to_contain_text(nina.email)
+
+        # The payload is a plain age file to the passphrase (the reference age tool reads
+        # passphrases from a terminal only, so the project's age implementation opens it).
+        payload = httpx.get(f"{server.url}/api/v1/links/{transfer_id}/content", timeout=30)
+        assert payload.status_code == 200
+        assert decrypt_bytes(payload.content, [ScryptIdentity(passphrase)]) == letter.read_bytes()
+
+        # Expired: the link is refused (and the ciphertext purged on sight).
+        _expire(server, transfer_id)
+        tab.goto(link)
+        tab.get_by_label("Phrase secrète reçue").fill(passphrase)
+        tab.get_by_role("button", name="Déchiffrer et enregistrer").click()
+        expect(tab.locator("#form-error")).to_have_text(
+            "Ce transfert a expiré ou a atteint sa limite de téléchargements."
+        )
+        shot(tab, "patient-expired")
+        gone = httpx.get(f"{server.url}/api/v1/links/{transfer_id}/content", timeout=30)
+        assert gone.status_code == 410
+        assert _purge_reason(server, transfer_id) == "expiry"
+    finally:
+        patient.close()
+
+
+def _expire(server: LiveServer, transfer_id: str) -> None:
+    services = build_services(Settings(data=server.data), migrate=False)
+    try:
+        with services.database.transaction() as session:
+            session.execute(
+                update(Transfer)
+                .where(Transfer.id == transfer_id)
+                .values(expires_at=utcnow() - timedelta(seconds=1))
+            )
+    finally:
+        services.database.dispose()
+
+
+def _purge_reason(server: LiveServer, transfer_id: str) -> str | None:
+    services = build_services(Settings(data=server.data), migrate=False)
+    try:
+        with services.database.transaction() as session:
+            transfer = session.get(Transfer, transfer_id)
+            return transfer.purge_reason if transfer else None
+    finally:
+        services.database.dispose()

@@ -107,6 +107,14 @@ MATRIX: dict[tuple[str, str], Case] = {
         # An admin of the owner's organisation may revoke a member's token.
         {"anonymous": 401, "other_org": 404, "admin": OK, "recipient": 404, "sender": OK},
     ),
+    ("GET", "/api/v1/links/{transfer_id}"): Case(
+        "transfer",  # patient links only: an account transfer is not one, for anyone
+        {"anonymous": 404, "other_org": 404, "admin": 404, "recipient": 404, "sender": 404},
+    ),
+    ("GET", "/api/v1/links/{transfer_id}/content"): Case(
+        "transfer",
+        {"anonymous": 404, "other_org": 404, "admin": 404, "recipient": 404, "sender": 404},
+    ),
     ("GET", "/transfers/{transfer_id}"): Case(
         "transfer",  # the transfer page: its parties only, like the API
         {"anonymous": 303, "other_org": 404, "admin": 404, "recipient": OK, "sender": OK},
@@ -116,6 +124,7 @@ MATRIX: dict[tuple[str, str], Case] = {
 # Routes with a path parameter that names no object, and why.
 NOT_OBJECTS: dict[tuple[str, str], str] = {
     ("GET", "/static/{name}"): "the web UI's two fixed static files (bundle, style sheet)",
+    ("GET", "/p/{transfer_id}"): "the patient page: one form for any id, data from /links",
 }
 # Destructive cases run last, so the others see the object alive.
 _LAST = [("DELETE", "/api/v1/transfers/{transfer_id}"), ("DELETE", "/api/v1/uploads/{upload_id}")]

@@ -48,6 +48,15 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("GET", "/"): "web UI: redirects to /inbox (which needs a session), no data",
     ("GET", "/login"): "web UI sign-in page: a form, no data",
     ("GET", "/static/{name}"): "web UI bundle and style sheet (two fixed names), no data",
+    ("GET", "/p/{transfer_id}"): "patient link page: the same passphrase form for any id",
+    (
+        "GET",
+        "/api/v1/links/{transfer_id}",
+    ): "patient link: ciphertext metadata of a sealed passphrase transfer only (404 otherwise)",
+    (
+        "GET",
+        "/api/v1/links/{transfer_id}/content",
+    ): "patient link: the passphrase-encrypted age file, counted against its download limit",
 }
 
 # Web UI pages that need a session: 303 to /login without one (see the module docstring).

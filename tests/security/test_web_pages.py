@@ -161,3 +161,39 @@ def test_wrapped_identity_is_stored_only_as_a_passphrase_age_file(
     # Another user never sees it.
     bob_auth = {"Authorization": f"Bearer {bob.token}"}
     assert client.get("/api/v1/keys/me/wrapped", headers=bob_auth).status_code == 404
+
+
+def test_link_api_serves_passphrase_links_only(client: TestClient, services: Services) -> None:
+    from tests.integration.test_transfers_api import send
+
+    factories.org(services, "lab-l")
+    factories.org(services, "cpam-l")
+    ana = factories.member(services, "lab-l", Role.SENDER)
+    bob = factories.member(services, "cpam-l", Role.RECIPIENT)
+    account_transfer = send(client, ana, [bob], b"nir;result\n")
+    # An account transfer is not a link, whoever asks.
+    for path in (f"/api/v1/links/{account_transfer}", f"/api/v1/links/{account_transfer}/content"):
+        assert client.get(path).status_code == 404
+        assert client.get(path, headers={"Authorization": f"Bearer {bob.token}"}).status_code == 404
+    assert client.get("/api/v1/links/not-an-id").status_code == 404
+    # Recipients and a passphrase link exclude each other; one of the two is needed.
+    base = {"payload_size": 10, "payload_sha256": "00" * 32, "metadata": "AAAA"}
+    auth = {"Authorization": f"Bearer {ana.token}"}
+    both = {
+        **base,
+        "passphrase_link": True,
+        "recipients": [{"user_id": bob.user_id, "key_id": bob.key_id}],
+    }
+    for body in (base, both):
+        answer = client.post("/api/v1/transfers", json=body, headers=auth)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"]["code"] == "invalid_input"
+    pending = client.post("/api/v1/transfers", json={**base, "passphrase_link": True}, headers=auth)
+    assert pending.status_code == 201
+    # A link is reachable only once sealed.
+    assert client.get(f"/api/v1/links/{pending.json()['id']}").status_code == 404
+    # The patient page is the same form for any id (it reveals nothing).
+    known = client.get(f"/p/{pending.json()['id']}")
+    unknown = client.get("/p/tr_" + "b" * 26)
+    assert known.status_code == unknown.status_code == 200
+    assert known.headers["content-security-policy"] == PAGE_CSP

@@ -231,6 +231,9 @@ function sendPage() {
   const form = $("#send-form");
   const find = $("#find-button");
   let found = [];
+  $("#patient").addEventListener("change", () => {
+    $("#patient-fields").hidden = !$("#patient").checked;
+  });
   find.addEventListener("click", async () => {
     say("#form-error", "");
     const targets = String($("#to").value).split(/[,;\s]+/).filter(Boolean);
@@ -271,6 +274,13 @@ function sendPage() {
     say("#form-error", "");
     const keys = await keysOrRedirect();
     if (!keys) return;
+    const patient = $("#patient").checked;
+    const passphrase = patient ? String($("#patient-passphrase").value) : "";
+    if (patient && passphrase.length < 12) {
+      say("#form-error", t("error.passphrase_short"), "error");
+      $("#patient-passphrase").focus();
+      return;
+    }
     const chosen = new Set(Array.from(form.querySelectorAll("input[name=recipient]:checked"), (b) => b.value));
     const recipients = found.filter((entry) => chosen.has(entry.user_id));
     const file = $("#file").files[0];
@@ -279,7 +289,7 @@ function sendPage() {
       $("#file").focus();
       return;
     }
-    if (!recipients.length) {
+    if (!patient && !recipients.length) {
       say("#form-error", t("error.no_recipient"), "error");
       $("#to").focus();
       return;
@@ -288,6 +298,7 @@ function sendPage() {
       expiresIn: Number.parseInt($("#expires").value, 10) || undefined,
       maxDownloads: Number.parseInt($("#max-downloads").value, 10) || undefined,
       note: $("#note").value,
+      passphrase: patient ? passphrase : undefined,
     };
     const submit = form.querySelector("button[type=submit]");
     submit.disabled = true;
@@ -298,10 +309,45 @@ function sendPage() {
       link.textContent = sealed.id;
       link.dataset.transferId = sealed.id;
       $("#sent-result").hidden = false;
+      if (patient) {
+        $("#patient-link").textContent = `${location.origin}/p/${sealed.id}`;
+        $("#patient-result").hidden = false;
+      }
       say("#progress-label", t("status.sent"), "success");
       link.focus();
     } catch (error) {
       say("#form-error", explain(error), "error");
+    } finally {
+      submit.disabled = false;
+    }
+  });
+}
+
+// -- patient link: the passphrase opens it, no account ------------------------------------------
+
+function patientPage() {
+  const form = $("#patient-form");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    say("#form-error", "");
+    const submit = form.querySelector("button[type=submit]");
+    submit.disabled = true;
+    say("#form-status", t("status.verifying"));
+    try {
+      const passphrase = String(new FormData(form).get("passphrase"));
+      const result = await transfer.receiveLink(body.dataset.transferId, passphrase, showProgress);
+      const link = $("#save-link");
+      link.href = URL.createObjectURL(result.blob);
+      link.download = result.name;
+      link.textContent = t("status.save", { name: result.name });
+      link.hidden = false;
+      say("#form-status", t("status.link_verified", { email: result.transfer.sender.email, name: result.name }), "success");
+      link.click();
+      link.focus();
+    } catch (error) {
+      say("#form-status", "");
+      say("#form-error", explain(error), "error");
+      $("#passphrase").focus();
     } finally {
       submit.disabled = false;
     }
@@ -329,6 +375,7 @@ const PAGES = {
   inbox: inboxPage,
   transfer: transferPage,
   send: sendPage,
+  patient: patientPage,
 };
 
 function start() {

@@ -128,7 +128,7 @@ export async function checkTransfer(me, transfer, transferId) {
   const sender = transfer.sender;
   const senderPublic = fromBase64(sender.key.ed25519_public);
   const fp = entryFingerprint(sender.key);
-  checkPin(me, sender.user_id, sender.email, fp);
+  if (me !== null) checkPin(me, sender.user_id, sender.email, fp); // a patient has no pins
   if (!transfer.signature) throw new Refusal("unsigned");
   const metadata = fromBase64(transfer.metadata);
   const payloadSha256 = fromHex(transfer.payload_sha256);
@@ -142,14 +142,20 @@ export async function checkTransfer(me, transfer, transferId) {
   return { metadata, payloadSha256, fingerprint: fp };
 }
 
-export async function readMetadata(keys, metadata) {
+function decrypterFor(keys, passphrase) {
   const decrypter = new age.Decrypter();
-  decrypter.addIdentity(keys.identity);
+  if (passphrase !== undefined) decrypter.addPassphrase(passphrase);
+  else decrypter.addIdentity(keys.identity);
+  return decrypter;
+}
+
+export async function readMetadata(keys, metadata, passphrase) {
+  const decrypter = decrypterFor(keys, passphrase);
   let document;
   try {
     document = JSON.parse(await decrypter.decrypt(metadata, "text"));
   } catch {
-    throw new Refusal("decryption_failed");
+    throw new Refusal(passphrase !== undefined ? "bad_passphrase" : "decryption_failed");
   }
   if (!document || document.v !== METADATA_VERSION) throw new Refusal("decryption_failed");
   return document;
@@ -160,10 +166,27 @@ export async function readMetadata(keys, metadata) {
  * raises Refusal before anything is decrypted when a check fails.
  */
 export async function receive(me, keys, transferId, progress) {
-  const transfer = await api("GET", `/api/v1/transfers/${encodeURIComponent(transferId)}`);
+  return receiveFrom("/api/v1/transfers", me, keys, undefined, transferId, progress);
+}
+
+/** A patient link: the same checks, the passphrase instead of an identity, no account. */
+export async function receiveLink(transferId, passphrase, progress) {
+  return receiveFrom("/api/v1/links", null, null, passphrase, transferId, progress);
+}
+
+async function receiveFrom(base, me, keys, passphrase, transferId, progress) {
+  let transfer;
+  try {
+    transfer = await api("GET", `${base}/${encodeURIComponent(transferId)}`);
+  } catch (error) {
+    if (error.status === 404) throw new Refusal("not_found");
+    if (error.status === 410) throw new Refusal("gone");
+    throw error;
+  }
   const checked = await checkTransfer(me, transfer, transferId);
-  const document = await readMetadata(keys, checked.metadata);
-  const response = await fetch(`/api/v1/transfers/${encodeURIComponent(transferId)}/content`, {
+  // The metadata first: a wrong passphrase is refused before a download is spent.
+  const document = await readMetadata(keys, checked.metadata, passphrase);
+  const response = await fetch(`${base}/${encodeURIComponent(transferId)}/content`, {
     credentials: "same-origin",
     cache: "no-store",
   });
@@ -176,8 +199,7 @@ export async function receive(me, keys, transferId, progress) {
   if (cipher.size !== transfer.payload_size || !equalBytes(cipher.digest, checked.payloadSha256)) {
     throw new Refusal("bad_digest");
   }
-  const decrypter = new age.Decrypter();
-  decrypter.addIdentity(keys.identity);
+  const decrypter = decrypterFor(keys, passphrase);
   let plain;
   try {
     const stream = await decrypter.decrypt(cipher.blob.stream());
@@ -245,11 +267,16 @@ function upload(blob, transferId, progress) {
  * upload with tus, sign and seal. Returns the sealed transfer.
  */
 export async function send(me, keys, file, recipients, options, progress) {
-  if (!recipients.length) throw new Refusal("no_recipient");
   const encrypter = new age.Encrypter();
-  for (const entry of recipients) {
-    checkPin(me, entry.user_id, entry.email, entry.fingerprint);
-    encrypter.addRecipient(entry.x25519_recipient);
+  if (options.passphrase) {
+    encrypter.setPassphrase(options.passphrase); // a patient link: no account recipient
+    recipients = [];
+  } else {
+    if (!recipients.length) throw new Refusal("no_recipient");
+    for (const entry of recipients) {
+      checkPin(me, entry.user_id, entry.email, entry.fingerprint);
+      encrypter.addRecipient(entry.x25519_recipient);
+    }
   }
   const plainHasher = sha256.create();
   const { tap, size } = hashingTap(plainHasher, (n) => progress("encrypting", n, file.size));
@@ -266,6 +293,7 @@ export async function send(me, keys, file, recipients, options, progress) {
   };
   if (options.expiresIn) body.expires_in = options.expiresIn;
   if (options.maxDownloads) body.max_downloads = options.maxDownloads;
+  if (options.passphrase) body.passphrase_link = true;
   const created = await api("POST", "/api/v1/transfers", body);
   await upload(cipher.blob, created.id, progress);
   const message = transferSignatureMessage(created.id, cipher.digest, sha256(metadata));

@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     from scelle.keys.endpoints import router as keys_router
     from scelle.server import health, metrics, web
     from scelle.transfers.endpoints import router as transfers_router
+    from scelle.transfers.link_endpoints import router as links_router
     from scelle.uploads.endpoints import router as uploads_router
 
     if services is None:
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(oidc_router)
     app.include_router(keys_router)
     app.include_router(transfers_router)
+    app.include_router(links_router)
     app.include_router(uploads_router)
     app.include_router(audit_router)
     app.state.web_assets = web.load_assets()

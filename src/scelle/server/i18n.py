@@ -123,6 +123,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error.not_found": "Ce transfert n'existe pas ou ne vous est pas destiné.",
         "error.generic": "La demande n'a pas pu aboutir.",
         "error.back": "Retour aux fichiers reçus",
+        "patient.title": "Un fichier pour vous",
+        "patient.intro": (
+            "L'expéditeur vous a donné une phrase secrète par un autre moyen (téléphone, "
+            "courrier, en personne). Saisissez-la : le fichier est vérifié et déchiffré dans "
+            "ce navigateur ; la phrase n'est jamais envoyée au serveur."
+        ),
+        "patient.passphrase": "Phrase secrète reçue de l'expéditeur",
+        "patient.submit": "Déchiffrer et enregistrer",
+        "send.patient": "Envoyer à un patient sans compte (avec une phrase secrète)",
+        "send.patient_passphrase": (
+            "Phrase secrète à donner au patient par un autre moyen (au moins 12 caractères)"
+        ),
+        "send.link": "Lien à donner au patient (il ne contient pas la phrase secrète) :",
+        "js.refusal.not_found": "Ce lien n'existe pas ou n'est pas encore disponible.",
+        "js.refusal.bad_passphrase": "Phrase secrète incorrecte ; rien n'a été téléchargé.",
+        "js.status.link_verified": "Signature de {email} vérifiée, fichier déchiffré : {name}",
         "js.error.credentials": "Identifiants ou code incorrects.",
         "js.error.throttled": "Trop de tentatives : réessayez plus tard.",
         "js.error.server": "Le serveur a refusé : {message}",
@@ -268,6 +284,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error.not_found": "This transfer does not exist or is not meant for you.",
         "error.generic": "The request could not be completed.",
         "error.back": "Back to received files",
+        "patient.title": "A file for you",
+        "patient.intro": (
+            "The sender gave you a passphrase by another channel (phone, letter, in person). "
+            "Enter it: the file is verified and decrypted in this browser; the passphrase "
+            "is never sent to the server."
+        ),
+        "patient.passphrase": "Passphrase from the sender",
+        "patient.submit": "Decrypt and save",
+        "send.patient": "Send to a patient without an account (with a passphrase)",
+        "send.patient_passphrase": (
+            "Passphrase to give the patient by another channel (at least 12 characters)"
+        ),
+        "send.link": "Link to give the patient (it does not contain the passphrase):",
+        "js.refusal.not_found": "This link does not exist or is not available yet.",
+        "js.refusal.bad_passphrase": "Wrong passphrase; nothing was downloaded.",
+        "js.status.link_verified": "Signature of {email} verified, file decrypted: {name}",
         "js.error.credentials": "Wrong credentials or code.",
         "js.error.throttled": "Too many attempts: try again later.",
         "js.error.server": "The server refused: {message}",

@@ -24,6 +24,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from scelle import ids
 from scelle.accounts.service import Principal, authenticate_session, csrf_token
 from scelle.anomaly import service as anomaly
 from scelle.errors import AuthenticationRequired, Gone, NotFound, ScelleError
@@ -214,6 +215,22 @@ def static_file(name: str, request: Request) -> Response:
     if data is None:
         return Response(status_code=404, content=b"", media_type="text/plain")
     return Response(data, media_type=_STATIC_TYPES[name], headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/p/{transfer_id}", response_class=HTMLResponse)
+def patient_page(transfer_id: str, request: Request, services: ServicesDep) -> HTMLResponse:
+    """A patient link: asks for the passphrase; the bundle fetches, verifies and decrypts.
+
+    The page itself says nothing about the transfer (the same form for any
+    id): what exists, and whether it expired, comes from /api/v1/links.
+    """
+    return _render(
+        request,
+        services,
+        "patient.html",
+        page="patient",
+        transfer_id=transfer_id if ids.is_valid(transfer_id, "tr") else "",
+    )
 
 
 # -- pages with a session -----------------------------------------------------------------

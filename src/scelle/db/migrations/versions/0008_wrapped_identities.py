@@ -1,4 +1,5 @@
-"""wrapped browser identities (age files encrypted to a passphrase the server never sees)
+"""wrapped browser identities (age files encrypted to a passphrase the server never sees),
+and patient links (transfers encrypted to a passphrase, without an account recipient)
 
 Revision ID: 0008
 Revises: 0006
@@ -28,7 +29,13 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_wrapped_identities")),
     )
+    with op.batch_alter_table("transfers", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("passphrase_link", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("transfers", schema=None) as batch_op:
+        batch_op.drop_column("passphrase_link")
     op.drop_table("wrapped_identities")

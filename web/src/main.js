@@ -233,6 +233,7 @@ function sendPage() {
   let found = [];
   $("#patient").addEventListener("change", () => {
     $("#patient-fields").hidden = !$("#patient").checked;
+    $("#recipient-fields").hidden = $("#patient").checked;
   });
   find.addEventListener("click", async () => {
     say("#form-error", "");

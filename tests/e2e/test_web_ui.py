@@ -257,6 +257,8 @@ def test_patient_link_opens_with_the_passphrase_only_until_it_expires(
     link = page.locator("#patient-link").inner_text()
     transfer_id = link.rsplit("/", 1)[1]
     assert link == f"{server.url}/p/{transfer_id}"  # the passphrase is not in the link
+    page.goto(server.url + "/sent")
+    expect(page.get_by_role("row", name=transfer_id)).to_contain_text(f"/p/{transfer_id}")
 
     # The patient: another browser profile, no account, no cookie.
     patient = browser.new_context(locale="fr-FR", accept_downloads=True)

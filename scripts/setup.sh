@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Install everything Scellé needs on a fresh Debian machine, idempotently:
 #   system packages (the reference `age` tool for interop tests, libfaketime
-#   for the clock-jump fault tests, nginx for the transfer benchmark), the
-#   Python virtualenv from the hashed lock file, and the npm packages the tus
-#   interop and SSO tests run.
+#   for the clock-jump fault tests, nginx for the transfer benchmark, Debian's
+#   chromium for the browser tests), the Python virtualenv from the hashed lock
+#   file, the web UI's browser bundle (web/: npm ci + esbuild, from
+#   web/package-lock.json), and the npm packages the tus interop and SSO tests run.
 # Usage: scripts/setup.sh [--runtime-only]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,8 +19,10 @@ if [ "$runtime_only" = 0 ]; then
     command -v age >/dev/null 2>&1 || need_apt+=(age)
     command -v faketime >/dev/null 2>&1 || need_apt+=(faketime)
     command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx-light)
-    command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
+    [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 fi
+# node and npm build the web UI's bundle, which the server itself serves.
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 if [ "${#need_apt[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         log "installing system packages: ${need_apt[*]}"
@@ -47,6 +50,15 @@ if [ ! -f "$stamp" ]; then
     rm -f .venv/.installed-*
     touch "$stamp"
 fi
+
+# The web UI bundle: installed from the lock (no scripts run beyond esbuild's own
+# binary package) and rebuilt every time (under a second), so it matches web/src.
+if [ ! -d web/node_modules ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+    log "installing the web UI's npm packages (web/package-lock.json)"
+    (cd web && npm ci --silent --no-audit --no-fund </dev/null)
+fi
+log "building the web UI bundle (src/scelle/server/static/app.js)"
+(cd web && npm run --silent build </dev/null)
 
 if [ "$runtime_only" = 0 ] && [ -f tests/integration/js/package-lock.json ] && [ ! -d tests/integration/js/node_modules ]; then
     log "installing npm packages for the tus-js-client interop test"

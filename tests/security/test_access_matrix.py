@@ -27,7 +27,7 @@ from scelle.db.models import Role
 from scelle.server.container import Services
 from scelle.worker import sign_checkpoint_if_due
 from tests import factories
-from tests.factories import Member
+from tests.factories import PASSWORD, Member
 from tests.integration.test_transfers_api import send
 from tests.webauthn_authenticator import SoftAuthenticator
 
@@ -47,6 +47,9 @@ class Case:
     headers: dict[str, str] | None = None
     json: dict[str, str] | None = None
     content: bytes | None = None
+    # A web UI page: callers present their session cookie (pages take no API token),
+    # and without one the page redirects to /login (303) instead of answering 401.
+    page: bool = False
 
 
 MATRIX: dict[tuple[str, str], Case] = {
@@ -117,6 +120,24 @@ MATRIX: dict[tuple[str, str], Case] = {
         # An admin of the owner's organisation may revoke a member's token.
         {"anonymous": 401, "other_org": 404, "admin": OK, "recipient": 404, "sender": OK},
     ),
+    ("GET", "/api/v1/links/{transfer_id}"): Case(
+        "transfer",  # patient links only: an account transfer is not one, for anyone
+        {"anonymous": 404, "other_org": 404, "admin": 404, "recipient": 404, "sender": 404},
+    ),
+    ("GET", "/api/v1/links/{transfer_id}/content"): Case(
+        "transfer",
+        {"anonymous": 404, "other_org": 404, "admin": 404, "recipient": 404, "sender": 404},
+    ),
+    ("GET", "/transfers/{transfer_id}"): Case(
+        "transfer",  # the transfer page: its parties only, like the API
+        {"anonymous": 303, "other_org": 404, "admin": 404, "recipient": OK, "sender": OK},
+        page=True,
+    ),
+}
+# Routes with a path parameter that names no object, and why.
+NOT_OBJECTS: dict[tuple[str, str], str] = {
+    ("GET", "/static/{name}"): "the web UI's two fixed static files (bundle, style sheet)",
+    ("GET", "/p/{transfer_id}"): "the patient page: one form for any id, data from /links",
 }
 # Destructive cases run last, so the others see the object alive.
 _LAST = [
@@ -152,8 +173,12 @@ def test_every_object_route_is_in_the_matrix(client: TestClient) -> None:
     assert isinstance(app, FastAPI)
     routes = _object_routes(app)
     assert len(routes) >= 8
-    assert sorted(routes - MATRIX.keys()) == [], "object routes without a MATRIX entry"
-    assert sorted(MATRIX.keys() - routes) == [], "MATRIX entries for routes that are gone"
+    assert sorted(routes - MATRIX.keys() - NOT_OBJECTS.keys()) == [], (
+        "object routes without a MATRIX entry"
+    )
+    assert sorted((MATRIX.keys() | NOT_OBJECTS.keys()) - routes) == [], (
+        "MATRIX or NOT_OBJECTS entries for routes that are gone"
+    )
 
 
 def _ok(status: int, method: str, path: str) -> bool:
@@ -223,6 +248,16 @@ def test_only_the_entitled_reach_an_object(client: TestClient, services: Service
         "member": factories.member(services, "lab-x", Role.SENDER, publish_key=False).user_id,
     }
 
+    sessions: dict[str, str] = {}
+    for caller, person in people.items():
+        login = client.post(
+            "/api/v1/auth/session",
+            json={"email": person.email, "password": PASSWORD, "otp": person.recovery_codes[0]},
+        )
+        assert login.status_code == 200, login.text
+        sessions[caller] = login.cookies["scelle_session"]
+        client.cookies.clear()
+
     order = [k for k in MATRIX if k not in _LAST] + _LAST
     failures = []
     for method, template in order:
@@ -230,10 +265,17 @@ def test_only_the_entitled_reach_an_object(client: TestClient, services: Service
         path = _PARAM.sub(objects[case.object_kind], template)
         for caller in CALLERS:
             headers = dict(case.headers or {})
-            if caller != "anonymous":
+            if caller != "anonymous" and case.page:
+                headers["Cookie"] = f"scelle_session={sessions[caller]}"
+            elif caller != "anonymous":
                 headers["Authorization"] = f"Bearer {people[caller].token}"
             response = client.request(
-                method, path, headers=headers, json=case.json, content=case.content
+                method,
+                path,
+                headers=headers,
+                json=case.json,
+                content=case.content,
+                follow_redirects=False,
             )
             want = case.expected[caller]
             got_ok = _ok(response.status_code, method, template)

@@ -2,6 +2,13 @@
 
 Adding a route without ``CurrentUser`` (or equivalent) fails here until it is
 listed below with its reason, and a PUBLIC entry that no longer exists fails too.
+
+The rules for the web UI's HTML pages: a page that shows nothing of an account
+(the sign-in page, the bundle and style sheet, ``/`` which redirects) is on
+PUBLIC; a page that needs a session is on SESSION_PAGES instead and, without a
+live session cookie (none, a forged one, or only an API token, which pages do
+not accept), answers ``303`` to ``/login?next=...`` with an empty body, never
+401 (a browser shows the sign-in page, not an error document).
 """
 
 from __future__ import annotations
@@ -51,6 +58,27 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("OPTIONS", "/api/v1/uploads/{upload_id}"): "tus discovery (version, extensions, max size)",
     ("GET", "/api/v1/audit/log-key"): "the audit log's public key: witnesses and auditors pin it",
     ("GET", "/api/v1/audit/checkpoint"): "the latest signed tree head: a size and a hash, signed",
+    ("GET", "/"): "web UI: redirects to /inbox (which needs a session), no data",
+    ("GET", "/login"): "web UI sign-in page: a form, no data",
+    ("GET", "/static/{name}"): "web UI bundle and style sheet (two fixed names), no data",
+    ("GET", "/p/{transfer_id}"): "patient link page: the same passphrase form for any id",
+    (
+        "GET",
+        "/api/v1/links/{transfer_id}",
+    ): "patient link: ciphertext metadata of a sealed passphrase transfer only (404 otherwise)",
+    (
+        "GET",
+        "/api/v1/links/{transfer_id}/content",
+    ): "patient link: the passphrase-encrypted age file, counted against its download limit",
+}
+
+# Web UI pages that need a session: 303 to /login without one (see the module docstring).
+SESSION_PAGES: dict[tuple[str, str], str] = {
+    ("GET", "/identity"): "create or unlock the wrapped browser identity",
+    ("GET", "/inbox"): "received transfers",
+    ("GET", "/sent"): "sent transfers",
+    ("GET", "/send"): "the send form",
+    ("GET", "/transfers/{transfer_id}"): "one transfer",
 }
 
 _PREFIX_OF_PARAM = {
@@ -93,7 +121,7 @@ def _app(client: TestClient) -> FastAPI:
 
 def test_every_non_public_route_requires_a_token(client: TestClient, services: Services) -> None:
     routes = _inventory(_app(client))
-    protected = sorted(routes - PUBLIC.keys())
+    protected = sorted(routes - PUBLIC.keys() - SESSION_PAGES.keys())
     assert len(protected) >= 12  # the inventory really found the API
     # A realistic tus request shape, so the answer is about credentials, not the protocol.
     headers = {
@@ -119,8 +147,28 @@ def test_every_non_public_route_requires_a_token(client: TestClient, services: S
 
 def test_public_routes_are_not_stale(client: TestClient) -> None:
     routes = _inventory(_app(client))
-    stale = sorted(set(PUBLIC) - routes)
-    assert stale == [], "PUBLIC lists routes the app no longer has"
+    stale = sorted((set(PUBLIC) | set(SESSION_PAGES)) - routes)
+    assert stale == [], "PUBLIC or SESSION_PAGES lists routes the app no longer has"
+
+
+def test_session_pages_redirect_to_login_without_a_session(client: TestClient) -> None:
+    from scelle.server.web import SESSION_PAGES as DECLARED
+
+    assert {path for _, path in SESSION_PAGES} == set(DECLARED)
+    attempts: list[dict[str, str]] = [
+        {},
+        {"Cookie": "scelle_session=" + "a" * 43},
+        {"Authorization": "Bearer tok_" + "a" * 40},
+    ]
+    for method, template in sorted(SESSION_PAGES):
+        path = _concrete(template)
+        for headers in attempts:
+            client.cookies.clear()
+            response = client.request(method, path, headers=headers, follow_redirects=False)
+            assert response.status_code == 303, (path, headers, response.status_code)
+            assert response.headers["location"] == "/login?next=" + path
+            assert response.content == b""
+            assert response.headers["cache-control"] == "no-store"
 
 
 def test_public_routes_answer_without_a_token(client: TestClient) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from scelle.keys import schemas, service
+from scelle.db.models import WrappedIdentity
+from scelle.keys import schemas, service, wrapped
 from scelle.server.dependencies import CurrentUser, DbSession, ServicesDep
 
 router = APIRouter(prefix="/api/v1", tags=["keys"])
@@ -70,6 +72,35 @@ def lost_device(
         revoked_keys=result.revoked_keys,
         revoked_tokens=result.revoked_tokens,
     )
+
+
+def _wrapped_out(row: WrappedIdentity) -> schemas.WrappedIdentityOut:
+    return schemas.WrappedIdentityOut(
+        wrapped=base64.b64encode(row.wrapped).decode("ascii"),
+        fingerprint=row.fingerprint,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+@router.put("/keys/me/wrapped", response_model=schemas.WrappedIdentityOut)
+def store_wrapped_identity(
+    body: schemas.WrappedIdentityIn,
+    principal: CurrentUser,
+    session: DbSession,
+    services: ServicesDep,
+) -> schemas.WrappedIdentityOut:
+    """Keep the caller's browser identity, wrapped by a passphrase the server never sees."""
+    row = wrapped.store(
+        session, services, principal, wrapped_b64=body.wrapped, fingerprint=body.fingerprint
+    )
+    return _wrapped_out(row)
+
+
+@router.get("/keys/me/wrapped", response_model=schemas.WrappedIdentityOut)
+def get_wrapped_identity(principal: CurrentUser, session: DbSession) -> schemas.WrappedIdentityOut:
+    """The caller's wrapped browser identity (opened in the browser); 404 when there is none."""
+    return _wrapped_out(wrapped.fetch(session, principal))
 
 
 @router.get("/directory", response_model=schemas.DirectoryResponse)

@@ -7,7 +7,15 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from scelle.db.models import ApiToken, Organization, PublicKey, Role, User, UserStatus
+from scelle.db.models import (
+    ApiToken,
+    Organization,
+    PublicKey,
+    Role,
+    User,
+    UserStatus,
+    WrappedIdentity,
+)
 
 __all__ = [
     "current_key",
@@ -16,6 +24,7 @@ __all__ = [
     "live_keys",
     "recipients_of_org",
     "revoke_tokens_except",
+    "wrapped_identity",
 ]
 
 
@@ -77,3 +86,7 @@ def recipients_of_org(session: Session, org_id: str) -> list[User]:
         .order_by(User.email)
     )
     return [u for u in users if u.has_role(Role.RECIPIENT)]
+
+
+def wrapped_identity(session: Session, user_id: str) -> WrappedIdentity | None:
+    return session.get(WrappedIdentity, user_id)

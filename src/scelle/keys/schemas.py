@@ -15,6 +15,8 @@ __all__ = [
     "LostDeviceResponse",
     "PublishKeyRequest",
     "RevokeResponse",
+    "WrappedIdentityIn",
+    "WrappedIdentityOut",
 ]
 
 
@@ -84,3 +86,19 @@ class DirectoryEntry(BaseModel):
 
 class DirectoryResponse(BaseModel):
     recipients: list[DirectoryEntry]
+
+
+class WrappedIdentityIn(BaseModel):
+    """A browser identity, wrapped in the browser (an age file to a scrypt passphrase)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    wrapped: str = Field(min_length=1, max_length=12000, description="base64 of the age file")
+    fingerprint: str = Field(min_length=1, max_length=64)
+
+
+class WrappedIdentityOut(BaseModel):
+    wrapped: str
+    fingerprint: str
+    created_at: datetime
+    updated_at: datetime

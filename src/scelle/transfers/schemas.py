@@ -43,7 +43,9 @@ class ScanSummary(_Strict):
 
 
 class CreateTransferRequest(_Strict):
-    recipients: list[RecipientRef] = Field(min_length=1, max_length=200)
+    recipients: list[RecipientRef] = Field(
+        default_factory=list, max_length=200, description="empty only for a passphrase link"
+    )
     payload_size: int = Field(gt=0)
     payload_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     metadata: str = Field(min_length=1, max_length=90_000, description="base64 age ciphertext")
@@ -58,6 +60,11 @@ class CreateTransferRequest(_Strict):
     pseudonym_key_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{16}$")
     purpose_declared: bool = Field(
         default=False, description="the sender recorded a purpose in the encrypted metadata"
+    )
+    passphrase_link: bool = Field(
+        default=False,
+        description="encrypted to a passphrase (age scrypt) for a person without an account; "
+        "no recipients; opened at /p/{id}",
     )
 
 

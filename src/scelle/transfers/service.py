@@ -167,6 +167,10 @@ def create(
     if len(metadata) > MAX_METADATA_BYTES:
         raise PayloadTooLarge("the encrypted metadata is too large")
 
+    if request.passphrase_link == bool(request.recipients):
+        raise InvalidInput(
+            "name recipients, or send a passphrase link (passphrase_link) without recipients"
+        )
     transfer_id = ids.new_id("tr")
     links = _recipient_links(session, request, transfer_id)
     seen = {link.user_id for link in links}
@@ -198,6 +202,7 @@ def create(
         expires_at=now + expires_in,
         max_downloads=request.max_downloads,
         download_count=0,
+        passphrase_link=request.passphrase_link,
     )
     session.add(transfer)
     session.flush()
@@ -230,6 +235,7 @@ def create(
         max_downloads=transfer.max_downloads,
         subjects=len(subjects),
         purpose_declared=request.purpose_declared,
+        passphrase_link=request.passphrase_link,
     )
     return transfer
 

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from scelle.accounts.service import Principal, authenticate_token
+from scelle.accounts.service import Principal
 from scelle.audit import service as audit_service
 from scelle.audit.schemas import AUDIT_LEAF_HEADER
 from scelle.errors import (
@@ -49,8 +49,7 @@ from scelle.server.dependencies import (
     CurrentUser,
     DbSession,
     ServicesDep,
-    bearer_token,
-    client_ip,
+    current_user,
 )
 from scelle.server.errors import error_response
 from scelle.storage.blob_store import UploadWriter
@@ -189,15 +188,16 @@ def terminate_upload(
 async def _short_transaction(
     request: Request, services: Services, work: Callable[[Session, Principal], R]
 ) -> R:
-    """Authenticate and run ``work`` in one short transaction, off the event loop."""
-    token = bearer_token(request)
-    address = client_ip(request)
+    """Authenticate and run ``work`` in one short transaction, off the event loop.
+
+    The caller is authenticated as every other request is (``current_user``):
+    an API token, or a web session cookie with its CSRF token (the browser's
+    tus client sends ``X-CSRF-Token`` on each PATCH).
+    """
 
     def run() -> R:
         with services.database.transaction() as session:
-            principal = authenticate_token(session, services, token, client_ip=address)
-            request.state.actor_id = principal.user.id
-            return work(session, principal)
+            return work(session, current_user(request, session, services))
 
     return await run_in_threadpool(run)
 

@@ -24,6 +24,7 @@ from scelle.db.models.user import Role, User, UserStatus
 from scelle.db.models.web_session import WebSession
 from scelle.db.models.webauthn_challenge import ChallengePurpose, WebAuthnChallenge
 from scelle.db.models.webauthn_credential import WebAuthnCredential
+from scelle.db.models.wrapped_identity import WrappedIdentity
 
 __all__ = [
     "AccountActivity",
@@ -56,4 +57,5 @@ __all__ = [
     "WebAuthnChallenge",
     "WebAuthnCredential",
     "WebSession",
+    "WrappedIdentity",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from scelle.db.base import Base, UTCDateTime, utcnow
@@ -42,3 +42,6 @@ class Transfer(Base):
     download_count: Mapped[int] = mapped_column(Integer, default=0)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     purge_reason: Mapped[str | None] = mapped_column(String(32))
+    # A patient link: encrypted to a passphrase (age scrypt) given out of band,
+    # no account recipient; fetched without an account at /p/{id}.
+    passphrase_link: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

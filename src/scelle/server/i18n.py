@@ -1,0 +1,370 @@
+"""The web UI's words, in French (the default) and English.
+
+Pages pick the language from ``?lang=`` (remembered in a cookie), then the
+cookie, then ``Accept-Language``; French otherwise. Keys starting with a
+``js.`` prefix are handed to the browser bundle (errors, progress stages).
+"""
+
+from __future__ import annotations
+
+__all__ = ["DEFAULT", "LANGUAGES", "MESSAGES", "browser_messages", "negotiate", "translator"]
+
+from collections.abc import Callable
+
+DEFAULT = "fr"
+LANGUAGES = ("fr", "en")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "fr": {
+        "app.tagline": "Échange de fichiers de santé chiffrés de bout en bout",
+        "skip": "Aller au contenu",
+        "nav.label": "Navigation principale",
+        "nav.inbox": "Reçus",
+        "nav.sent": "Envoyés",
+        "nav.send": "Envoyer",
+        "nav.identity": "Ma clé",
+        "nav.logout": "Se déconnecter",
+        "lang.label": "Langue",
+        "lang.other": "English",
+        "bundle.missing": (
+            "Le programme du navigateur n'est pas construit (lancez scripts/setup.sh) : "
+            "le chiffrement dans le navigateur est indisponible."
+        ),
+        "login.title": "Connexion",
+        "login.intro": (
+            "Connectez-vous avec votre mot de passe et un second facteur. "
+            "Vos fichiers sont déchiffrés dans ce navigateur, jamais sur le serveur."
+        ),
+        "login.email": "Adresse e-mail",
+        "login.password": "Mot de passe",
+        "login.otp": "Code à usage unique (application TOTP) ou code de secours",
+        "login.otp_hint": "6 chiffres, ou un code de secours reçu à l'inscription.",
+        "login.submit": "Se connecter",
+        "login.passkey": "Clé d'accès (passkey)",
+        "login.passkey_soon": "La connexion par clé d'accès arrive bientôt.",
+        "identity.title": "Ma clé de chiffrement",
+        "identity.unlock_intro": (
+            "Votre clé privée est conservée sur le serveur chiffrée par votre phrase secrète, "
+            "que le serveur ne connaît pas. Saisissez-la pour l'ouvrir dans ce navigateur."
+        ),
+        "identity.create_intro": (
+            "Aucune clé de navigateur n'existe encore pour ce compte. Choisissez une phrase "
+            "secrète : la clé est créée ici, et le serveur n'en garde qu'une copie chiffrée "
+            "par cette phrase. Sans elle, personne (pas même l'opérateur) ne peut la rouvrir."
+        ),
+        "identity.replace_warning": (
+            "Ce compte a déjà une clé publiée (créée avec la ligne de commande). En créer une "
+            "ici la remplace : vos correspondants verront un changement de clé."
+        ),
+        "identity.passphrase": "Phrase secrète",
+        "identity.passphrase_hint": (
+            "Au moins 12 caractères ; plusieurs mots au hasard conviennent."
+        ),
+        "identity.confirmation": "Confirmez la phrase secrète",
+        "identity.unlock": "Ouvrir ma clé",
+        "identity.create": "Créer ma clé",
+        "identity.fingerprint": "Empreinte de ma clé publiée",
+        "identity.none": "aucune",
+        "inbox.title": "Fichiers reçus",
+        "inbox.empty": "Aucun fichier reçu pour le moment.",
+        "sent.title": "Fichiers envoyés",
+        "sent.empty": "Aucun envoi pour le moment.",
+        "sent.patient_link": "lien patient (phrase secrète) :",
+        "col.transfer": "Transfert",
+        "col.name": "Nom (déchiffré ici)",
+        "col.sender": "Expéditeur",
+        "col.recipients": "Destinataires",
+        "col.size": "Taille chiffrée",
+        "col.expires": "Expire le",
+        "col.downloads": "Téléchargements",
+        "col.status": "État",
+        "name.locked": "ouvrez votre clé pour voir le nom",
+        "status.available": "disponible",
+        "status.pending": "en cours d'envoi",
+        "status.purged": "supprimé",
+        "transfer.title": "Transfert",
+        "transfer.sender": "Expéditeur",
+        "transfer.fingerprint": "Empreinte de la clé de l'expéditeur",
+        "transfer.fingerprint_hint": "Comparez-la avec celle que l'expéditeur vous a communiquée.",
+        "transfer.created": "Envoyé le",
+        "transfer.expires": "Expire le",
+        "transfer.downloads": "Téléchargements",
+        "transfer.unlimited": "sans limite",
+        "transfer.size": "Taille chiffrée",
+        "transfer.decrypt": "Vérifier, déchiffrer et enregistrer",
+        "transfer.key_changed": "Attention : la clé de l'expéditeur a changé",
+        "transfer.key_changed_text": (
+            "La clé présentée n'est pas celle enregistrée lors d'un échange précédent. "
+            "Ne faites confiance à la nouvelle clé qu'après avoir comparé son empreinte avec "
+            "l'expéditeur par un autre moyen (téléphone, en personne)."
+        ),
+        "transfer.pinned": "Empreinte enregistrée",
+        "transfer.offered": "Empreinte présentée",
+        "transfer.trust": "J'ai vérifié : faire confiance à la nouvelle clé",
+        "transfer.gone": "Ce transfert a expiré ou a atteint sa limite de téléchargements.",
+        "send.title": "Envoyer un fichier",
+        "send.intro": (
+            "Le fichier est chiffré dans ce navigateur pour les clés des destinataires, "
+            "puis signé avec votre clé : le serveur ne reçoit que du contenu chiffré."
+        ),
+        "send.to": "Destinataires (organisation ou adresse e-mail, séparés par des virgules)",
+        "send.find": "Rechercher dans l'annuaire",
+        "send.recipients": "Destinataires trouvés",
+        "send.expires": "Expiration",
+        "send.expires_1": "1 jour",
+        "send.expires_7": "7 jours",
+        "send.expires_30": "30 jours",
+        "send.max_downloads": "Nombre maximal de téléchargements (vide : sans limite)",
+        "send.note": "Note pour les destinataires (chiffrée)",
+        "send.file": "Fichier",
+        "send.submit": "Chiffrer, signer et envoyer",
+        "send.progress": "Progression",
+        "send.done": "Envoyé : transfert",
+        "error.title": "Erreur",
+        "error.not_found": "Ce transfert n'existe pas ou ne vous est pas destiné.",
+        "error.generic": "La demande n'a pas pu aboutir.",
+        "error.back": "Retour aux fichiers reçus",
+        "patient.title": "Un fichier pour vous",
+        "patient.intro": (
+            "L'expéditeur vous a donné une phrase secrète par un autre moyen (téléphone, "
+            "courrier, en personne). Saisissez-la : le fichier est vérifié et déchiffré dans "
+            "ce navigateur ; la phrase n'est jamais envoyée au serveur."
+        ),
+        "patient.passphrase": "Phrase secrète reçue de l'expéditeur",
+        "patient.submit": "Déchiffrer et enregistrer",
+        "send.patient": "Envoyer à un patient sans compte (avec une phrase secrète)",
+        "send.patient_passphrase": (
+            "Phrase secrète à donner au patient par un autre moyen (au moins 12 caractères)"
+        ),
+        "send.link": "Lien à donner au patient (il ne contient pas la phrase secrète) :",
+        "js.refusal.not_found": "Ce lien n'existe pas ou n'est pas encore disponible.",
+        "js.refusal.bad_passphrase": "Phrase secrète incorrecte ; rien n'a été téléchargé.",
+        "js.status.link_verified": "Signature de {email} vérifiée, fichier déchiffré : {name}",
+        "js.error.credentials": "Identifiants ou code incorrects.",
+        "js.error.throttled": "Trop de tentatives : réessayez plus tard.",
+        "js.error.server": "Le serveur a refusé : {message}",
+        "js.error.unexpected": "Une erreur inattendue est survenue ; rien n'a été enregistré.",
+        "js.error.passphrase": "Phrase secrète incorrecte.",
+        "js.error.passphrase_mismatch": "Les deux phrases secrètes diffèrent.",
+        "js.error.passphrase_short": "La phrase secrète doit faire au moins 12 caractères.",
+        "js.error.not_current_key": (
+            "La clé ouverte n'est pas votre clé publiée actuelle (remplacée depuis un autre "
+            "appareil ?)."
+        ),
+        "js.error.no_target": "Indiquez au moins un destinataire.",
+        "js.error.none_found": "Aucun destinataire avec une clé publiée n'a été trouvé.",
+        "js.error.no_file": "Choisissez un fichier.",
+        "js.error.no_recipient": "Choisissez au moins un destinataire dans l'annuaire.",
+        "js.refusal.key_changed": (
+            "Refusé : la clé de l'expéditeur a changé. Rien n'a été déchiffré."
+        ),
+        "js.refusal.bad_signature": "Refusé : la signature de l'expéditeur ne correspond pas.",
+        "js.refusal.bad_digest": "Refusé : le contenu reçu ne correspond pas à celui signé.",
+        "js.refusal.bad_fingerprint": "Refusé : l'empreinte annoncée ne correspond pas à la clé.",
+        "js.refusal.unsigned": "Refusé : ce transfert n'est pas signé.",
+        "js.refusal.wrong_transfer": "Refusé : le serveur a répondu avec un autre transfert.",
+        "js.refusal.decryption_failed": "Le déchiffrement a échoué ; rien n'a été enregistré.",
+        "js.refusal.gone": "Ce transfert a expiré ou a atteint sa limite de téléchargements.",
+        "js.refusal.download_failed": "Le téléchargement a échoué.",
+        "js.refusal.no_recipient": "Choisissez au moins un destinataire.",
+        "js.status.unwrapping": "Ouverture de la clé…",
+        "js.status.generating": "Création et chiffrement de la clé…",
+        "js.status.verifying": "Vérification de la signature…",
+        "js.status.verified": "Signature vérifiée, fichier déchiffré : {name}",
+        "js.status.save": "Enregistrer {name}",
+        "js.status.found": "{count} destinataire(s) trouvé(s).",
+        "js.status.sent": "Envoyé et scellé.",
+        "js.stage.encrypting": "Chiffrement : {percent} %",
+        "js.stage.uploading": "Envoi : {percent} %",
+        "js.stage.downloading": "Téléchargement : {percent} %",
+        "js.stage.decrypting": "Déchiffrement : {percent} %",
+    },
+    "en": {
+        "app.tagline": "End-to-end encrypted exchange of health files",
+        "skip": "Skip to content",
+        "nav.label": "Main navigation",
+        "nav.inbox": "Received",
+        "nav.sent": "Sent",
+        "nav.send": "Send",
+        "nav.identity": "My key",
+        "nav.logout": "Sign out",
+        "lang.label": "Language",
+        "lang.other": "Français",
+        "bundle.missing": (
+            "The browser bundle is not built (run scripts/setup.sh): in-browser encryption "
+            "is unavailable."
+        ),
+        "login.title": "Sign in",
+        "login.intro": (
+            "Sign in with your password and a second factor. Your files are decrypted in "
+            "this browser, never on the server."
+        ),
+        "login.email": "E-mail address",
+        "login.password": "Password",
+        "login.otp": "One-time code (TOTP app) or recovery code",
+        "login.otp_hint": "6 digits, or a recovery code you received at enrolment.",
+        "login.submit": "Sign in",
+        "login.passkey": "Passkey",
+        "login.passkey_soon": "Signing in with a passkey is coming soon.",
+        "identity.title": "My encryption key",
+        "identity.unlock_intro": (
+            "Your private key is kept on the server encrypted with your passphrase, which "
+            "the server does not know. Enter it to open the key in this browser."
+        ),
+        "identity.create_intro": (
+            "This account has no browser key yet. Choose a passphrase: the key is made "
+            "here, and the server keeps only a copy encrypted with it. Without the "
+            "passphrase nobody (not even the operator) can open it again."
+        ),
+        "identity.replace_warning": (
+            "This account already has a published key (made with the command line). "
+            "Creating one here replaces it: your correspondents will see a key change."
+        ),
+        "identity.passphrase": "Passphrase",
+        "identity.passphrase_hint": "At least 12 characters; several random words work well.",
+        "identity.confirmation": "Confirm the passphrase",
+        "identity.unlock": "Open my key",
+        "identity.create": "Create my key",
+        "identity.fingerprint": "Fingerprint of my published key",
+        "identity.none": "none",
+        "inbox.title": "Received files",
+        "inbox.empty": "No file received yet.",
+        "sent.title": "Sent files",
+        "sent.empty": "Nothing sent yet.",
+        "sent.patient_link": "patient link (passphrase):",
+        "col.transfer": "Transfer",
+        "col.name": "Name (decrypted here)",
+        "col.sender": "Sender",
+        "col.recipients": "Recipients",
+        "col.size": "Encrypted size",
+        "col.expires": "Expires",
+        "col.downloads": "Downloads",
+        "col.status": "Status",
+        "name.locked": "open your key to see the name",
+        "status.available": "available",
+        "status.pending": "uploading",
+        "status.purged": "deleted",
+        "transfer.title": "Transfer",
+        "transfer.sender": "Sender",
+        "transfer.fingerprint": "Fingerprint of the sender's key",
+        "transfer.fingerprint_hint": "Compare it with the one the sender gave you.",
+        "transfer.created": "Sent",
+        "transfer.expires": "Expires",
+        "transfer.downloads": "Downloads",
+        "transfer.unlimited": "unlimited",
+        "transfer.size": "Encrypted size",
+        "transfer.decrypt": "Verify, decrypt and save",
+        "transfer.key_changed": "Warning: the sender's key has changed",
+        "transfer.key_changed_text": (
+            "The key offered is not the one recorded in an earlier exchange. Trust the new "
+            "key only after comparing its fingerprint with the sender by another channel "
+            "(phone, in person)."
+        ),
+        "transfer.pinned": "Recorded fingerprint",
+        "transfer.offered": "Offered fingerprint",
+        "transfer.trust": "I checked: trust the new key",
+        "transfer.gone": "This transfer has expired or reached its download limit.",
+        "send.title": "Send a file",
+        "send.intro": (
+            "The file is encrypted in this browser to the recipients' keys, then signed "
+            "with your key: the server receives only encrypted content."
+        ),
+        "send.to": "Recipients (organisation or e-mail address, comma-separated)",
+        "send.find": "Look up in the directory",
+        "send.recipients": "Recipients found",
+        "send.expires": "Expiry",
+        "send.expires_1": "1 day",
+        "send.expires_7": "7 days",
+        "send.expires_30": "30 days",
+        "send.max_downloads": "Maximum number of downloads (empty: unlimited)",
+        "send.note": "Note for the recipients (encrypted)",
+        "send.file": "File",
+        "send.submit": "Encrypt, sign and send",
+        "send.progress": "Progress",
+        "send.done": "Sent: transfer",
+        "error.title": "Error",
+        "error.not_found": "This transfer does not exist or is not meant for you.",
+        "error.generic": "The request could not be completed.",
+        "error.back": "Back to received files",
+        "patient.title": "A file for you",
+        "patient.intro": (
+            "The sender gave you a passphrase by another channel (phone, letter, in person). "
+            "Enter it: the file is verified and decrypted in this browser; the passphrase "
+            "is never sent to the server."
+        ),
+        "patient.passphrase": "Passphrase from the sender",
+        "patient.submit": "Decrypt and save",
+        "send.patient": "Send to a patient without an account (with a passphrase)",
+        "send.patient_passphrase": (
+            "Passphrase to give the patient by another channel (at least 12 characters)"
+        ),
+        "send.link": "Link to give the patient (it does not contain the passphrase):",
+        "js.refusal.not_found": "This link does not exist or is not available yet.",
+        "js.refusal.bad_passphrase": "Wrong passphrase; nothing was downloaded.",
+        "js.status.link_verified": "Signature of {email} verified, file decrypted: {name}",
+        "js.error.credentials": "Wrong credentials or code.",
+        "js.error.throttled": "Too many attempts: try again later.",
+        "js.error.server": "The server refused: {message}",
+        "js.error.unexpected": "An unexpected error happened; nothing was saved.",
+        "js.error.passphrase": "Wrong passphrase.",
+        "js.error.passphrase_mismatch": "The two passphrases differ.",
+        "js.error.passphrase_short": "The passphrase must be at least 12 characters.",
+        "js.error.not_current_key": (
+            "The key opened is not your current published key (replaced from another device?)."
+        ),
+        "js.error.no_target": "Name at least one recipient.",
+        "js.error.none_found": "No recipient with a published key was found.",
+        "js.error.no_file": "Choose a file.",
+        "js.error.no_recipient": "Choose at least one recipient from the directory.",
+        "js.refusal.key_changed": "Refused: the sender's key has changed. Nothing was decrypted.",
+        "js.refusal.bad_signature": "Refused: the sender's signature does not match.",
+        "js.refusal.bad_digest": "Refused: the content received does not match what was signed.",
+        "js.refusal.bad_fingerprint": "Refused: the announced fingerprint does not match the key.",
+        "js.refusal.unsigned": "Refused: this transfer is not signed.",
+        "js.refusal.wrong_transfer": "Refused: the server answered with another transfer.",
+        "js.refusal.decryption_failed": "Decryption failed; nothing was saved.",
+        "js.refusal.gone": "This transfer has expired or reached its download limit.",
+        "js.refusal.download_failed": "The download failed.",
+        "js.refusal.no_recipient": "Choose at least one recipient.",
+        "js.status.unwrapping": "Opening the key…",
+        "js.status.generating": "Creating and encrypting the key…",
+        "js.status.verifying": "Verifying the signature…",
+        "js.status.verified": "Signature verified, file decrypted: {name}",
+        "js.status.save": "Save {name}",
+        "js.status.found": "{count} recipient(s) found.",
+        "js.status.sent": "Sent and sealed.",
+        "js.stage.encrypting": "Encrypting: {percent} %",
+        "js.stage.uploading": "Uploading: {percent} %",
+        "js.stage.downloading": "Downloading: {percent} %",
+        "js.stage.decrypting": "Decrypting: {percent} %",
+    },
+}
+
+
+def negotiate(query: str | None, cookie: str | None, accept_language: str | None) -> str:
+    """The page language: an explicit choice, then the remembered one, then the browser's."""
+    for choice in (query, cookie):
+        if choice in LANGUAGES:
+            return choice
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()[:2]
+        if tag in LANGUAGES:
+            return tag
+    return DEFAULT
+
+
+def translator(language: str) -> Callable[[str], str]:
+    """``t(key)`` for one language, falling back to French, then to the key itself."""
+    words = MESSAGES.get(language, MESSAGES[DEFAULT])
+    fallback = MESSAGES[DEFAULT]
+
+    def t(key: str) -> str:
+        return words.get(key) or fallback.get(key) or key
+
+    return t
+
+
+def browser_messages(language: str) -> dict[str, str]:
+    """The ``js.`` messages without their prefix, for the bundle."""
+    words = MESSAGES.get(language, MESSAGES[DEFAULT])
+    return {key[3:]: value for key, value in words.items() if key.startswith("js.")}

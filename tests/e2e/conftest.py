@@ -1,0 +1,132 @@
+"""A real ``scelle serve`` and Debian's chromium (headless, driven by Python playwright).
+
+One server and one browser per module keep the browser tests within their
+time budget; every test makes its own users (and browser context), so tests
+do not see each other's keys, pins or sessions. The browser is launched from
+``/usr/bin/chromium`` with the flags of ARCHITECTURE.md: nothing is
+downloaded (never ``playwright install``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from scelle.config import Settings
+from scelle.db.models import Role
+from scelle.server.container import build_services
+from tests import factories
+from tests.factories import PASSWORD, Member
+from tests.integration.conftest import LiveServer, start_server, stop_server
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+BROWSER_PASSPHRASE = "cheval agrafe batterie correcte"
+_names = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    live = start_server(tmp_path_factory.mktemp("e2e") / "server-data")
+    yield live
+    stop_server(live)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists() or shutil.which("node") is None:
+        pytest.fail("Debian chromium and node are needed: run scripts/setup.sh")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    ctx = browser.new_context(locale="fr-FR", accept_downloads=True)
+    ctx.set_default_timeout(20_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Iterator[Page]:
+    """A tab whose console errors (a CSP violation, an exception) fail the test."""
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    tab.on("pageerror", lambda e: problems.append(str(e)))
+    yield tab
+    # The wrong-passphrase step answers no error from the API; a 401/404 shows up as a
+    # "Failed to load resource" line only when a test provokes one on purpose.
+    assert [p for p in problems if "Failed to load resource" not in p] == []
+
+
+@dataclass
+class Orgs:
+    lab: str
+    cpam: str
+
+
+@pytest.fixture
+def orgs(server: LiveServer) -> Orgs:
+    n = next(_names)
+    names = Orgs(lab=f"lab-e2e-{n}", cpam=f"cpam-e2e-{n}")
+    services = build_services(Settings(data=server.data), migrate=False)
+    try:
+        factories.org(services, names.lab)
+        factories.org(services, names.cpam)
+    finally:
+        services.database.dispose()
+    return names
+
+
+def make_member(server: LiveServer, org: str, *roles: Role, publish_key: bool) -> Member:
+    """A user made by the real services on the server's own stores (enrolled, with TOTP)."""
+    services = build_services(Settings(data=server.data), migrate=False)
+    try:
+        return factories.member(services, org, *roles, publish_key=publish_key)
+    finally:
+        services.database.dispose()
+
+
+def sign_in(page: Page, server: LiveServer, member: Member, code: str) -> None:
+    """Through the sign-in page, as a person would (the page then asks for the key)."""
+    page.goto(server.url + "/inbox")
+    page.wait_for_url("**/login?next=/inbox")
+    page.get_by_label("Adresse e-mail").fill(member.email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_label("Code à usage unique").fill(code)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url("**/identity?next=*")
+
+
+def create_identity(page: Page, passphrase: str = BROWSER_PASSPHRASE) -> None:
+    page.get_by_label("Phrase secrète", exact=True).fill(passphrase)
+    page.get_by_label("Confirmez la phrase secrète").fill(passphrase)
+    page.get_by_role("button", name="Créer ma clé").click()
+    page.wait_for_url("**/inbox")
+
+
+def shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

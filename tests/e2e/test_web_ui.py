@@ -1,0 +1,329 @@
+"""The web UI in a real browser: sign in, browser identity, receive from and send to the CLI.
+
+Each flow crosses the boundary the product promises: what the browser
+encrypts and signs, the CLI (and the reference ``age`` tool) opens and
+verifies; what the CLI sends, the page verifies and decrypts, byte for byte.
+The server only ever holds the identity wrapped by a passphrase it never sees.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import update
+
+from scelle.client.api import ScelleClient
+from scelle.client.keyring import Keyring
+from scelle.client.state import LocalState
+from scelle.client.transfer import send
+from scelle.config import Settings
+from scelle.crypto.age.decrypt import decrypt_bytes
+from scelle.crypto.age.identity import ScryptIdentity
+from scelle.db.base import utcnow
+from scelle.db.models import Role, Transfer, WrappedIdentity
+from scelle.server.container import build_services
+from tests.e2e.conftest import (
+    BROWSER_PASSPHRASE,
+    Orgs,
+    create_identity,
+    make_member,
+    shot,
+    sign_in,
+)
+from tests.integration.conftest import DEVICE_PASSPHRASE, LiveServer, enrolled_home
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.interop]
+
+PASS_ENV = {"SCELLE_PASSPHRASE": DEVICE_PASSPHRASE}
+
+
+def _wrapped_row(server: LiveServer, user_id: str) -> WrappedIdentity | None:
+    services = build_services(Settings(data=server.data), migrate=False)
+    try:
+        with services.database.transaction() as session:
+            row = session.get(WrappedIdentity, user_id)
+            if row is not None:
+                session.expunge(row)
+            return row
+    finally:
+        services.database.dispose()
+
+
+def test_cli_sends_and_the_browser_verifies_and_decrypts(
+    server: LiveServer, orgs: Orgs, page: Page, tmp_path: Path
+) -> None:
+    bob = make_member(server, orgs.cpam, Role.RECIPIENT, publish_key=False)
+    sign_in(page, server, bob, bob.recovery_codes[0])
+    shot(page, "identity-create")
+    create_identity(page)
+
+    # What the server keeps: an age file to one scrypt stanza, no key, no passphrase.
+    row = _wrapped_row(server, bob.user_id)
+    assert row is not None
+    assert row.wrapped.startswith(b"age-encryption.org/v1\n-> scrypt ")
+    assert b"AGE-SECRET-KEY" not in row.wrapped
+    assert BROWSER_PASSPHRASE.encode() not in row.wrapped
+
+    # The sender is the client SDK the CLI is made of (its send flow, its age, its signature).
+    alice = make_member(server, orgs.lab, Role.SENDER, publish_key=True)
+    report = tmp_path / "compte-rendu.csv"
+    report.write_bytes(b"nir;glycemie\n" + os.urandom(200_000))
+    with ScelleClient(server.url, alice.token) as client:
+        sent = send(
+            client,
+            LocalState(tmp_path / "alice"),
+            Keyring(alice.identity, alice.signing_key),
+            report,
+            [bob.email],
+        )
+    transfer_id = sent.transfer_id
+    alice_fingerprint = Keyring(alice.identity, alice.signing_key).fingerprint
+
+    page.goto(server.url + "/inbox")
+    expect(page.locator(f'[data-name-of="{transfer_id}"]')).to_have_text("compte-rendu.csv")
+    shot(page, "inbox")
+    page.get_by_role("link", name=transfer_id).click()
+    page.wait_for_url(f"**/transfers/{transfer_id}")
+    shot(page, "transfer")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Vérifier, déchiffrer et enregistrer").click()
+    download = download_info.value
+    assert download.suggested_filename == "compte-rendu.csv"
+    assert Path(download.path()).read_bytes() == report.read_bytes()
+    expect(page.locator("#form-status")).to_contain_text("Signature vérifiée")
+
+    # A new sign-in: the page unwraps the stored identity; a wrong passphrase is refused.
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.wait_for_url("**/login")
+    sign_in(page, server, bob, bob.recovery_codes[1])
+    page.get_by_label("Phrase secrète").fill("pas la bonne phrase")
+    page.get_by_role("button", name="Ouvrir ma clé").click()
+    expect(page.locator("#form-error")).to_have_text("Phrase secrète incorrecte.")
+    shot(page, "identity-unlock-refused")
+    page.get_by_label("Phrase secrète").fill(BROWSER_PASSPHRASE)
+    page.get_by_role("button", name="Ouvrir ma clé").click()
+    page.wait_for_url("**/inbox")
+    expect(page.locator(f'[data-name-of="{transfer_id}"]')).to_have_text("compte-rendu.csv")
+
+    # Alice's key is replaced (not a rotation her old key vouches for): the page refuses
+    # to decrypt and shows both fingerprints until Bob says he checked the new one.
+    new_keys = Keyring.generate()
+    _replace_key(server, alice.token, new_keys)
+    with ScelleClient(server.url, alice.token) as client:
+        second = send(client, LocalState(tmp_path / "alice"), new_keys, report, [bob.email])
+    page.goto(f"{server.url}/transfers/{second.transfer_id}")
+    page.get_by_role("button", name="Vérifier, déchiffrer et enregistrer").click()
+    warning = page.locator("#key-warning")
+    expect(warning).to_be_visible()
+    expect(page.locator("#pinned-fingerprint")).to_have_text(alice_fingerprint)
+    expect(page.locator("#offered-fingerprint")).to_have_text(new_keys.fingerprint)
+    expect(page.locator("#form-error")).to_contain_text("la clé de l'expéditeur a changé")
+    shot(page, "key-changed")
+    page.get_by_role("button", name="J'ai vérifié").click()
+    with page.expect_download() as again:
+        page.get_by_role("button", name="Vérifier, déchiffrer et enregistrer").click()
+    assert Path(again.value.path()).read_bytes() == report.read_bytes()
+
+
+def _replace_key(server: LiveServer, token: str, keys: Keyring) -> None:
+    """Publish a new bundle without a rotation signature (a replacement)."""
+    answer = httpx.put(
+        f"{server.url}/api/v1/keys/me",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "x25519_recipient": keys.recipient,
+            "ed25519_public": base64.b64encode(keys.ed25519_public).decode(),
+            "self_signature": base64.b64encode(keys.self_signature()).decode(),
+        },
+        timeout=30,
+    )
+    assert answer.status_code == 201, answer.text
+
+
+def test_browser_sends_and_the_cli_and_the_age_tool_open_it(
+    server: LiveServer, orgs: Orgs, page: Page, tmp_path: Path
+) -> None:
+    carol = make_member(server, orgs.lab, Role.SENDER, publish_key=False)
+    dave_home = tmp_path / "dave"
+    dave_email = f"dave@{orgs.cpam}.test"
+    enrolled_home(server, dave_home, dave_email, orgs.cpam, "recipient")
+    # A second recipient whose identity this test holds, for the reference age tool.
+    eve = make_member(server, orgs.cpam, Role.RECIPIENT, publish_key=True)
+
+    sign_in(page, server, carol, carol.recovery_codes[0])
+    create_identity(page)
+    page.get_by_role("link", name="Envoyer").click()
+    page.wait_for_url("**/send")
+    page.get_by_label("Destinataires (organisation").fill(f"{dave_email}, {eve.email}")
+    page.get_by_role("button", name="Rechercher dans l'annuaire").click()
+    expect(page.locator("#recipient-list li")).to_have_count(2)
+    page.get_by_label("Expiration").select_option("86400")
+    page.get_by_label("Nombre maximal de téléchargements").fill("3")
+    page.get_by_label("Note pour les destinataires").fill("résultats de mars")
+    plaintext = b"date;resultat\n" + os.urandom(3 * 1024 * 1024 + 123)  # several tus chunks
+    source = tmp_path / "résultats mars.csv"
+    source.write_bytes(plaintext)
+    page.get_by_label("Fichier").set_input_files(str(source))
+    page.get_by_role("button", name="Chiffrer, signer et envoyer").click()
+    expect(page.locator("#sent-result")).to_be_visible(timeout=60_000)
+    transfer_id = page.locator("#sent-link").get_attribute("data-transfer-id")
+    assert transfer_id is not None
+    assert re.fullmatch(r"tr_[a-z2-7]{26}", transfer_id)
+    progress = page.locator("#progress")
+    assert progress.get_attribute("value") == progress.get_attribute("max")
+    shot(page, "send")
+
+    # The CLI recipient verifies the browser's signature (pinning the sender) and decrypts.
+    out = tmp_path / "dave-out.csv"
+    received = json.loads(
+        server.scelle(
+            "receive", transfer_id, "-o", str(out), "--json", home=dave_home, env=PASS_ENV
+        ).stdout
+    )
+    assert out.read_bytes() == plaintext
+    assert received["verified"] is True
+    assert received["note"] == "résultats de mars"
+    assert received["sender"] == carol.email
+    assert received["sha256"] == hashlib.sha256(plaintext).hexdigest()
+
+    # The payload the browser made is a plain age file: the reference tool opens it.
+    content = httpx.get(
+        f"{server.url}/api/v1/transfers/{transfer_id}/content",
+        headers={"Authorization": f"Bearer {eve.token}"},
+        timeout=30,
+    )
+    assert content.status_code == 200
+    identity_file = tmp_path / "eve.key"
+    identity_file.write_text(str(eve.identity) + "\n")
+    opened = subprocess.run(
+        ["age", "-d", "-i", str(identity_file)],
+        input=content.content,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    assert opened.stdout == plaintext
+
+    page.get_by_role("link", name="Envoyés").click()
+    expect(page.get_by_role("link", name=transfer_id)).to_be_visible()
+    shot(page, "sent")
+
+
+def test_pages_are_french_by_default_and_english_on_request(server: LiveServer, page: Page) -> None:
+    page.goto(server.url + "/login")
+    assert page.locator("html").get_attribute("lang") == "fr"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Connexion")
+    # Keyboard: the skip link comes first, then the labelled fields in order.
+    page.keyboard.press("Tab")
+    expect(page.locator(".skip")).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.id")
+    assert focused in {"lang-switch", "email"}
+    shot(page, "login")
+    page.get_by_role("link", name="English").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.goto(server.url + "/login")  # remembered
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+
+
+def test_patient_link_opens_with_the_passphrase_only_until_it_expires(
+    server: LiveServer, orgs: Orgs, page: Page, browser: Browser, tmp_path: Path
+) -> None:
+    nina = make_member(server, orgs.lab, Role.SENDER, publish_key=False)
+    sign_in(page, server, nina, nina.recovery_codes[0])
+    create_identity(page)
+    page.goto(server.url + "/send")
+    page.get_by_label("Envoyer à un patient sans compte").check()
+    passphrase = "trois mots au hasard pour Paul"
+    page.get_by_label("Phrase secrète à donner au patient").fill(passphrase)
+    page.get_by_label("Nombre maximal de téléchargements").fill("3")
+    letter = tmp_path / "compte-rendu-paul.pdf"
+    letter.write_bytes(b"%PDF-1.7\n" + os.urandom(150_000))
+    page.get_by_label("Fichier").set_input_files(str(letter))
+    page.get_by_role("button", name="Chiffrer, signer et envoyer").click()
+    expect(page.locator("#patient-result")).to_be_visible()
+    link = page.locator("#patient-link").inner_text()
+    transfer_id = link.rsplit("/", 1)[1]
+    assert link == f"{server.url}/p/{transfer_id}"  # the passphrase is not in the link
+    page.goto(server.url + "/sent")
+    expect(page.get_by_role("row", name=transfer_id)).to_contain_text(f"/p/{transfer_id}")
+
+    # The patient: another browser profile, no account, no cookie.
+    patient = browser.new_context(locale="fr-FR", accept_downloads=True)
+    try:
+        tab = patient.new_page()
+        tab.goto(link)
+        shot(tab, "patient")
+        tab.get_by_label("Phrase secrète reçue").fill("une autre phrase fausse")
+        tab.get_by_role("button", name="Déchiffrer et enregistrer").click()
+        expect(tab.locator("#form-error")).to_have_text(
+            "Phrase secrète incorrecte ; rien n'a été téléchargé."
+        )
+        nina_auth = {"Authorization": f"Bearer {nina.token}"}
+        described = httpx.get(
+            f"{server.url}/api/v1/transfers/{transfer_id}", headers=nina_auth, timeout=30
+        ).json()
+        assert described["download_count"] == 0  # refused before any download
+        assert described["recipients"] == []
+        tab.get_by_label("Phrase secrète reçue").fill(passphrase)
+        with tab.expect_download() as download_info:
+            tab.get_by_role("button", name="Déchiffrer et enregistrer").click()
+        assert download_info.value.suggested_filename == "compte-rendu-paul.pdf"
+        assert Path(download_info.value.path()).read_bytes() == letter.read_bytes()
+        expect(tab.locator("#form-status")).to_contain_text(nina.email)
+
+        # The payload is a plain age file to the passphrase (the reference age tool reads
+        # passphrases from a terminal only, so the project's age implementation opens it).
+        payload = httpx.get(f"{server.url}/api/v1/links/{transfer_id}/content", timeout=30)
+        assert payload.status_code == 200
+        assert decrypt_bytes(payload.content, [ScryptIdentity(passphrase)]) == letter.read_bytes()
+
+        # Expired: the link is refused (and the ciphertext purged on sight).
+        _expire(server, transfer_id)
+        tab.goto(link)
+        tab.get_by_label("Phrase secrète reçue").fill(passphrase)
+        tab.get_by_role("button", name="Déchiffrer et enregistrer").click()
+        expect(tab.locator("#form-error")).to_have_text(
+            "Ce transfert a expiré ou a atteint sa limite de téléchargements."
+        )
+        shot(tab, "patient-expired")
+        gone = httpx.get(f"{server.url}/api/v1/links/{transfer_id}/content", timeout=30)
+        assert gone.status_code == 410
+        assert _purge_reason(server, transfer_id) == "expiry"
+    finally:
+        patient.close()
+
+
+def _expire(server: LiveServer, transfer_id: str) -> None:
+    services = build_services(Settings(data=server.data), migrate=False)
+    try:
+        with services.database.transaction() as session:
+            session.execute(
+                update(Transfer)
+                .where(Transfer.id == transfer_id)
+                .values(expires_at=utcnow() - timedelta(seconds=1))
+            )
+    finally:
+        services.database.dispose()
+
+
+def _purge_reason(server: LiveServer, transfer_id: str) -> str | None:
+    services = build_services(Settings(data=server.data), migrate=False)
+    try:
+        with services.database.transaction() as session:
+            transfer = session.get(Transfer, transfer_id)
+            return transfer.purge_reason if transfer else None
+    finally:
+        services.database.dispose()

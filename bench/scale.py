@@ -3,6 +3,7 @@
 Usage:
   .venv/bin/python bench/scale.py concurrent [--transfers 100] [--size-mib 10] [--workers 4]
   .venv/bin/python bench/scale.py listing [--rows 1000000]
+  .venv/bin/python bench/scale.py breach [--transfers 1000000] [--events 10000000]
 
 ``concurrent``: N transfers at once (create, tus upload of SIZE MiB, seal,
 download), all in flight together, against ``scelle serve --workers W`` and,
@@ -14,6 +15,13 @@ transfer, and the ratio W processes / 1 process.
 transfers generated in PostgreSQL (``generate_series``), against the same
 queries on a user with 10^3 transfers in the same database: a ratio near 1
 means the indexes keep listing cost flat as the table grows.
+
+``breach``: the queries of ``scelle breach assess`` (transfers stored in a
+one-day window; what one account downloaded in it, from the audit log; what
+it received) on a PostgreSQL database with 10^6 transfers over 30 days and
+10^7 audit events of 1,000 accounts, against the same queries on a database
+100 times smaller in the same run: the ratio says how the cost grows with
+the history (100 would be linear).
 
 Everything runs in temporary databases, buckets and folders, removed at the
 end. Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379; starts
@@ -302,8 +310,10 @@ def listing(args: argparse.Namespace) -> None:
                     sha256(g::text::bytea), '\\x00'::bytea, sha256(g::text::bytea),
                     now() - (g || ' seconds')::interval, now() + interval '7 days', 0
                 FROM generate_series(1, :n) AS g;
-                INSERT INTO transfer_recipients (transfer_id, user_id, key_id, download_count)
-                SELECT :prefix || lpad(g::text, 26, '0'), :recipient, :rkey, 0
+                INSERT INTO transfer_recipients (transfer_id, user_id, key_id, download_count,
+                    created_at)
+                SELECT :prefix || lpad(g::text, 26, '0'), :recipient, :rkey, 0,
+                    now() - (g || ' seconds')::interval
                 FROM generate_series(1, :n) AS g;
             """
             started = time.perf_counter()
@@ -366,6 +376,121 @@ def listing(args: argparse.Namespace) -> None:
         print(f"{name:<22}{big_s * 1000:>18.2f}{small_s * 1000:>15.2f}{big_s / small_s:>8.2f}")
 
 
+_BREACH_FILL = """
+    INSERT INTO transfers (id, sender_id, sender_key_id, status, payload_size,
+        payload_sha256, metadata_ciphertext, metadata_sha256, created_at,
+        expires_at, download_count, passphrase_link, purged_at, purge_reason)
+    SELECT 'tr_' || lpad(g::text, 26, '0'), :sender, :key, 'available', 1000,
+        sha256(g::text::bytea), '\\x00'::bytea, sha256(g::text::bytea),
+        :start + (g::bigint * :span / :transfers) * interval '1 second',
+        :start + (g::bigint * :span / :transfers) * interval '1 second' + interval '7 days',
+        0, false, NULL, NULL
+    FROM generate_series(1, :transfers) AS g;
+    UPDATE transfers SET status = 'purged', purged_at = expires_at, purge_reason = 'expired'
+    WHERE expires_at < now();
+    INSERT INTO transfer_recipients (transfer_id, user_id, key_id, download_count, created_at)
+    SELECT 'tr_' || lpad(g::text, 26, '0'), :recipient, :rkey, 0,
+        :start + (g::bigint * :span / :transfers) * interval '1 second'
+    FROM generate_series(1, :transfers) AS g;
+    INSERT INTO audit_events (seq, at, tag, actor_id, org_id, object_id, data)
+    SELECT (SELECT coalesce(max(seq), 0) FROM audit_events) + g,
+        :start + (g::bigint * :span / :events) * interval '1 second',
+        CASE WHEN g % 3 = 0 THEN 'transfer:content:download'
+             WHEN g % 3 = 1 THEN 'account:login:success' ELSE 'transfer:list:inbox' END,
+        CASE WHEN g % 1000 = 0 THEN :recipient ELSE 'usr_' || lpad((g % 1000)::text, 26, '0') END,
+        'org_x', 'tr_' || lpad((1 + g % :transfers)::text, 26, '0'), '{}'
+    FROM generate_series(1, :events) AS g
+"""
+
+
+def _timed(services: object, call: object, repeat: int = 5) -> tuple[float, int]:
+    """Median seconds of ``call(session)``, each in its own transaction, and its row count."""
+    times = []
+    rows = 0
+    for _ in range(repeat):
+        with services.database.transaction() as session:  # type: ignore[attr-defined]
+            t0 = time.perf_counter()
+            rows = len(call(session))  # type: ignore[operator]
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times), rows
+
+
+def _breach_queries(
+    databases: PostgresDatabases, transfers: int, events: int
+) -> tuple[float, dict[str, tuple[float, int]]]:
+    """Fill one database, time the assessment's queries: (fill s, query -> (s, rows))."""
+    from sqlalchemy import text
+
+    from scelle.breach import repository
+
+    span = 30 * 24 * 3600
+    start = utcnow() - timedelta(seconds=span)
+    window = (start + timedelta(days=20), start + timedelta(days=21))
+    with tempfile.TemporaryDirectory(prefix="scelle-bench-") as tmp:
+        os.environ["SCELLE_DATABASE_URL"] = pg_url(databases.create())
+        services = build_services(Settings(data=Path(tmp) / "data"))
+        factories.org(services, "lab-x")
+        factories.org(services, "cpam-75")
+        sender = factories.member(services, "lab-x", Role.SENDER)
+        recipient = factories.member(services, "cpam-75", Role.RECIPIENT)
+        started = time.perf_counter()
+        with services.database.engine.begin() as conn:
+            for statement in _BREACH_FILL.split(";"):
+                conn.execute(
+                    text(statement),
+                    {
+                        "sender": sender.user_id,
+                        "key": sender.key_id,
+                        "recipient": recipient.user_id,
+                        "rkey": recipient.key_id,
+                        "start": start,
+                        "span": span,
+                        "transfers": transfers,
+                        "events": events,
+                    },
+                )
+            conn.execute(text("ANALYZE"))
+        filled = time.perf_counter() - started
+        user = recipient.user_id
+        timings = {
+            "stored in the window (server scope)": _timed(
+                services, lambda s: repository.alive_in_window(s, *window)
+            ),
+            "downloaded by one account": _timed(
+                services, lambda s: repository.downloaded_by(s, user, *window)
+            ),
+            "received by one account": _timed(
+                services, lambda s: repository.received_by(s, user, *window)
+            ),
+        }
+        services.database.dispose()
+    return filled, timings
+
+
+def breach(args: argparse.Namespace) -> None:
+    databases = PostgresDatabases()
+    try:
+        full_fill, full = _breach_queries(databases, args.transfers, args.events)
+        small_fill, small = _breach_queries(databases, args.transfers // 100, args.events // 100)
+    finally:
+        databases.drop_all()
+    print(
+        f"\nbreach-assessment queries, one-day window of 30 days: {args.transfers:,} transfers"
+        f" and {args.events:,} audit events vs 1/100 of each (PostgreSQL; filled in"
+        f" {full_fill:.0f} s and {small_fill:.1f} s)"
+    )
+    print(f"machine: {machine()}\n")
+    print(f"{'query':<38}{'full ms':>10}{'rows':>9}{'1/100 ms':>10}{'rows':>7}{'ratio':>7}")
+    for name, (full_s, full_rows) in full.items():
+        small_s, small_rows = small[name]
+        print(
+            f"{name:<38}{full_s * 1000:>10.1f}{full_rows:>9,}{small_s * 1000:>10.2f}"
+            f"{small_rows:>7,}{full_s / small_s:>7.1f}"
+        )
+    print("(a query that returns N times the rows costs about N times: the ratio to watch is")
+    print(" the one of 'downloaded by one account', whose answer does not grow with history)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -379,6 +504,10 @@ def main() -> None:
     li = sub.add_parser("listing")
     li.add_argument("--rows", type=int, default=1_000_000)
     li.set_defaults(run=listing)
+    br = sub.add_parser("breach")
+    br.add_argument("--transfers", type=int, default=1_000_000)
+    br.add_argument("--events", type=int, default=10_000_000)
+    br.set_defaults(run=breach)
     args = parser.parse_args()
     args.run(args)
 

@@ -84,7 +84,7 @@ def inbox(session: Session, user_id: str, now: datetime, limit: int = 500) -> li
                 Transfer.status == TransferStatus.AVAILABLE.value,
                 Transfer.expires_at > now,
             )
-            .order_by(Transfer.created_at.desc())
+            .order_by(TransferRecipient.created_at.desc())
             .limit(limit)
         )
     )

@@ -206,6 +206,8 @@ def create(
     )
     session.add(transfer)
     session.flush()
+    for link in links:
+        link.created_at = now
     session.add_all(links)
     session.flush()
     subjects = sorted({bytes.fromhex(value) for value in request.subjects})

@@ -96,7 +96,7 @@ def test_pages_with_a_session_carry_the_csrf_token_and_no_store(
     factories.org(services, "lab-p")
     ana = factories.member(services, "lab-p", Role.SENDER, Role.RECIPIENT, publish_key=False)
     csrf = _session(client, ana)
-    for path in ("/inbox", "/sent", "/send", "/identity"):
+    for path in ("/inbox", "/sent", "/send", "/identity", "/passkeys"):
         response = client.get(path)
         assert response.status_code == 200, path
         assert f'<meta name="scelle-csrf" content="{csrf}">' in response.text

@@ -77,6 +77,19 @@ function explainPasskey(error) {
   return explain(error);
 }
 
+// As the server's rule (accounts/passkeys.py NAME), checked before the authenticator is asked.
+const PASSKEY_NAME = /^[\p{L}\p{N}\p{M}_ .@'()-]{1,64}$/u;
+
+function passkeyName(selector) {
+  const name = String($(selector).value || "").trim();
+  if (name && !PASSKEY_NAME.test(name)) {
+    say("#form-error", t("error.passkey_name"), "error");
+    $(selector).focus();
+    return null;
+  }
+  return name || undefined;
+}
+
 function loginPage() {
   const form = $("#login-form");
   const submit = form.querySelector("button[type=submit]");
@@ -159,6 +172,8 @@ function loginPage() {
   $("#passkey-enrol-button").addEventListener("click", async () => {
     if (!enrolment) return;
     say("#form-error", "");
+    const name = passkeyName("#enrol-name");
+    if (name === null) return;
     const button = $("#passkey-enrol-button");
     button.disabled = true;
     say("#form-status", t("status.confirm_device"));
@@ -166,7 +181,6 @@ function loginPage() {
     try {
       const credential = await passkey.create(ceremony.options);
       enrolment = null; // spent by the server whatever the outcome
-      const name = String($("#enrol-name").value || "").trim() || undefined;
       await api("POST", "/api/v1/auth/passkey/enrol", { challenge_id: ceremony.challenge_id, credential, name });
       enrolSection.hidden = true;
       say("#form-status", t("status.enrolled"), "success");
@@ -239,11 +253,12 @@ function passkeysPage() {
   };
 
   const add = async (proof) => {
+    const name = passkeyName("#passkey-name");
+    if (name === null) return;
     const begun = await api("POST", "/api/v1/passkeys/register/begin", proof);
     reauthForm.hidden = true;
     say("#form-status", t("status.confirm_device"));
     const credential = await passkey.create(begun.options);
-    const name = String($("#passkey-name").value || "").trim() || undefined;
     await api("POST", "/api/v1/passkeys/register/finish", { challenge_id: begun.challenge_id, credential, name });
     done("status.passkey_added");
   };

@@ -72,7 +72,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "passkeys.empty": "Aucune clé d'accès pour le moment.",
         "passkeys.add_title": "Ajouter une clé d'accès",
         "passkeys.new_name": "Nom de la clé (pour la reconnaître)",
-        "passkeys.new_name_hint": "Par exemple : ordinateur du cabinet.",
+        "passkeys.new_name_hint": (
+            "Par exemple : ordinateur du cabinet (64 caractères au plus : lettres, chiffres, "
+            "espaces, . @ ' ( ) -)."
+        ),
         "passkeys.add": "Ajouter une clé d'accès",
         "reauth.title": "Confirmez que c'est vous",
         "reauth.intro": (
@@ -98,6 +101,9 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Votre rôle exige une clé d'accès : connectez-vous avec elle."
         ),
         "js.error.passkey_exists": "Cette clé d'accès est déjà enregistrée.",
+        "js.error.passkey_name": (
+            "Le nom de la clé : 64 caractères au plus, lettres, chiffres, espaces ou . @ ' ( ) -"
+        ),
         "js.error.last_passkey": (
             "C'est votre dernière clé d'accès et votre rôle en exige une : ajoutez-en une "
             "autre avant de la supprimer."
@@ -301,7 +307,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "passkeys.empty": "No passkey yet.",
         "passkeys.add_title": "Add a passkey",
         "passkeys.new_name": "Name of the key (to recognise it)",
-        "passkeys.new_name_hint": "For example: surgery computer.",
+        "passkeys.new_name_hint": (
+            "For example: surgery computer (at most 64 letters, digits, spaces or . @ ' ( ) -)."
+        ),
         "passkeys.add": "Add a passkey",
         "reauth.title": "Confirm it is you",
         "reauth.intro": (
@@ -320,6 +328,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "js.error.no_passkey": ("This account has no passkey: sign in with a code, then add one."),
         "js.error.passkey_required": "Your role requires a passkey: sign in with it.",
         "js.error.passkey_exists": "This passkey is already registered.",
+        "js.error.passkey_name": (
+            "The key's name: at most 64 letters, digits, spaces or . @ ' ( ) -"
+        ),
         "js.error.last_passkey": (
             "This is your last passkey and your role requires one: add another before removing it."
         ),

@@ -175,7 +175,12 @@ def test_a_passkey_added_in_the_page_signs_in_until_it_is_removed(
     phone = authenticators.plug()
     page.get_by_label("Nom de la clé").fill("Téléphone")
     page.get_by_role("button", name="Ajouter une clé d'accès").click()
-    _reauthenticate(page, bob.recovery_codes[1])
+    _reauthenticate(page, "000000")  # a wrong code: refused, the form stays for another try
+    expect(page.locator("#form-error")).to_have_text("Identifiants ou code incorrects.")
+    assert authenticators.credentials(phone) == []
+    page.locator("#reauth-form").get_by_label("Mot de passe").fill(PASSWORD)
+    page.locator("#reauth-form").get_by_label("Code à usage unique").fill(bob.recovery_codes[1])
+    page.locator("#reauth-form").get_by_role("button", name="Confirmer").click()
     expect(page.locator("#form-status")).to_have_text("Clé d'accès ajoutée.")
     expect(page.locator("#passkey-table tbody tr")).to_have_count(2)
     shot(page, "passkeys")
@@ -242,3 +247,7 @@ def test_a_role_that_requires_passkeys_enrols_one_at_sign_in(
     page.goto(server.url + "/passkeys")
     expect(page.get_by_role("row", name=re.compile("Poste de Sam"))).to_be_visible()
     expect(page.get_by_role("note")).to_contain_text("la dernière ne peut pas être supprimée")
+    page.get_by_role("button", name="Supprimer Poste de Sam").click()
+    expect(page.locator("#form-error")).to_contain_text("C'est votre dernière clé d'accès")
+    page.reload()
+    expect(page.get_by_role("row", name=re.compile("Poste de Sam"))).to_be_visible()

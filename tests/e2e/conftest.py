@@ -116,7 +116,7 @@ def sign_in(page: Page, server: LiveServer, member: Member, code: str) -> None:
     page.get_by_label("Adresse e-mail").fill(member.email)
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_label("Code à usage unique").fill(code)
-    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("button", name="Se connecter", exact=True).click()
     page.wait_for_url("**/identity?next=*")
 
 

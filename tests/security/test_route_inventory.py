@@ -79,6 +79,7 @@ SESSION_PAGES: dict[tuple[str, str], str] = {
     ("GET", "/sent"): "sent transfers",
     ("GET", "/send"): "the send form",
     ("GET", "/transfers/{transfer_id}"): "one transfer",
+    ("GET", "/passkeys"): "the caller's passkeys (names and dates); add and remove go to the API",
 }
 
 _PREFIX_OF_PARAM = {

@@ -96,7 +96,7 @@ def test_pages_with_a_session_carry_the_csrf_token_and_no_store(
     factories.org(services, "lab-p")
     ana = factories.member(services, "lab-p", Role.SENDER, Role.RECIPIENT, publish_key=False)
     csrf = _session(client, ana)
-    for path in ("/inbox", "/sent", "/send", "/identity"):
+    for path in ("/inbox", "/sent", "/send", "/identity", "/passkeys"):
         response = client.get(path)
         assert response.status_code == 200, path
         assert f'<meta name="scelle-csrf" content="{csrf}">' in response.text
@@ -197,3 +197,34 @@ def test_link_api_serves_passphrase_links_only(client: TestClient, services: Ser
     unknown = client.get("/p/tr_" + "b" * 26)
     assert known.status_code == unknown.status_code == 200
     assert known.headers["content-security-policy"] == PAGE_CSP
+
+
+def test_passkeys_page_lists_only_the_callers_passkeys(
+    client: TestClient, services: Services
+) -> None:
+    from tests.webauthn_authenticator import SoftAuthenticator
+
+    factories.org(services, "lab-k")
+    ana = factories.member(services, "lab-k", Role.SENDER, publish_key=False)
+    bob = factories.member(services, "lab-k", Role.SENDER, publish_key=False)
+    names = {ana.email: "Poste d'Ana (bureau)", bob.email: "clé de Bob"}
+    for member in (ana, bob):
+        auth = {"Authorization": f"Bearer {member.token}"}
+        begun = client.post("/api/v1/passkeys/register/begin", headers=auth).json()
+        credential = SoftAuthenticator(services.settings.passkey_origin).create(begun["options"])
+        finished = client.post(
+            "/api/v1/passkeys/register/finish",
+            json={
+                "challenge_id": begun["challenge_id"],
+                "credential": credential,
+                "name": names[member.email],
+            },
+            headers=auth,
+        )
+        assert finished.status_code == 201, finished.text
+    _session(client, ana)
+    page = client.get("/passkeys")
+    assert page.status_code == 200
+    assert "Poste d&#39;Ana (bureau)" in page.text  # the user's text, autoescaped
+    assert "clé de Bob" not in page.text
+    assert page.text.count("data-remove-passkey=") == 1

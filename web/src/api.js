@@ -1,10 +1,11 @@
 // Same-origin calls to Scellé's API with the session cookie and the CSRF token.
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, details = {}) {
     super(message);
     this.status = status;
     this.code = code;
+    this.details = details;
   }
 }
 
@@ -33,7 +34,12 @@ export async function api(method, path, body) {
   }
   if (!response.ok) {
     const error = (data && data.error) || {};
-    throw new ApiError(response.status, error.code || "http_error", error.message || String(response.status));
+    throw new ApiError(
+      response.status,
+      error.code || "http_error",
+      error.message || String(response.status),
+      error.details || {},
+    );
   }
   return data;
 }

@@ -3,6 +3,7 @@
 import { ApiError, api } from "./api.js";
 import { fromBase64, toBase64 } from "./bytes.js";
 import * as identity from "./identity.js";
+import * as passkey from "./passkey.js";
 import * as transfer from "./transfer.js";
 
 const body = document.body;
@@ -61,28 +62,235 @@ async function keysOrRedirect() {
   return keys;
 }
 
-// -- sign in --------------------------------------------------------------------------
+// -- sign in: password + code, or password + passkey; a role's passkey enrolment -----------
+
+function afterSignIn() {
+  identity.forget();
+  location.assign(`/identity?next=${encodeURIComponent(nextPage("/inbox"))}`);
+}
+
+function explainPasskey(error) {
+  if (error instanceof passkey.PasskeyUnsupported) return t("error.passkey_unsupported");
+  if (error instanceof passkey.PasskeyCancelled) {
+    return error.message === "exists" ? t("error.passkey_exists") : t("error.passkey_cancelled");
+  }
+  return explain(error);
+}
+
+// As the server's rule (accounts/passkeys.py NAME), checked before the authenticator is asked.
+const PASSKEY_NAME = /^[\p{L}\p{N}\p{M}_ .@'()-]{1,64}$/u;
+
+function passkeyName(selector) {
+  const name = String($(selector).value || "").trim();
+  if (name && !PASSKEY_NAME.test(name)) {
+    say("#form-error", t("error.passkey_name"), "error");
+    $(selector).focus();
+    return null;
+  }
+  return name || undefined;
+}
 
 function loginPage() {
   const form = $("#login-form");
+  const submit = form.querySelector("button[type=submit]");
+  const passkeyButton = $("#passkey-login-button");
+  const enrolSection = $("#passkey-enrol");
+  let enrolment = null;
+  const busy = (value) => {
+    submit.disabled = value;
+    passkeyButton.disabled = value;
+  };
+  const credentials = () => {
+    const data = new FormData(form);
+    return { email: String(data.get("email") || "").trim(), password: String(data.get("password") || "") };
+  };
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     say("#form-error", "");
-    const data = new FormData(form);
-    form.querySelector("button[type=submit]").disabled = true;
+    say("#form-status", "");
+    const { email, password } = credentials();
+    const otp = String(new FormData(form).get("otp") || "").trim();
+    if (!email || !password) {
+      say("#form-error", t("error.no_password"), "error");
+      $(email ? "#password" : "#email").focus();
+      return;
+    }
+    if (!otp) {
+      say("#form-error", t("error.no_otp"), "error");
+      $("#otp").focus();
+      return;
+    }
+    busy(true);
     try {
-      await api("POST", "/api/v1/auth/session", {
-        email: data.get("email"),
-        password: data.get("password"),
-        otp: data.get("otp"),
-      });
-      identity.forget();
-      location.assign(`/identity?next=${encodeURIComponent(nextPage("/inbox"))}`);
+      await api("POST", "/api/v1/auth/session", { email, password, otp });
+      afterSignIn();
     } catch (error) {
+      busy(false);
+      $("#otp").value = "";
+      if (error instanceof ApiError && error.code === "passkey_required") {
+        if (error.details && error.details.enrolment) {
+          // The only thing this answer allows: registering one passkey, once.
+          enrolment = error.details.enrolment;
+          enrolSection.hidden = false;
+          $("#enrol-name").focus();
+        } else {
+          say("#form-error", t("error.passkey_required"), "error");
+          passkeyButton.focus();
+        }
+        return;
+      }
       say("#form-error", explain(error), "error");
-      form.querySelector("button[type=submit]").disabled = false;
       $("#password").focus();
     }
+  });
+
+  passkeyButton.addEventListener("click", async () => {
+    say("#form-error", "");
+    const { email, password } = credentials();
+    if (!email || !password) {
+      say("#form-error", t("error.no_password"), "error");
+      $(email ? "#password" : "#email").focus();
+      return;
+    }
+    busy(true);
+    try {
+      const begun = await api("POST", "/api/v1/auth/passkey/begin", { email, password });
+      say("#form-status", t("status.confirm_device"));
+      const credential = await passkey.get(begun.options);
+      await api("POST", "/api/v1/auth/passkey/session", { challenge_id: begun.challenge_id, credential });
+      afterSignIn();
+    } catch (error) {
+      busy(false);
+      say("#form-status", "");
+      const text = error instanceof ApiError && error.status === 409 ? t("error.no_passkey") : explainPasskey(error);
+      say("#form-error", text, "error");
+      $("#password").focus();
+    }
+  });
+
+  $("#passkey-enrol-button").addEventListener("click", async () => {
+    if (!enrolment) return;
+    say("#form-error", "");
+    const name = passkeyName("#enrol-name");
+    if (name === null) return;
+    const button = $("#passkey-enrol-button");
+    button.disabled = true;
+    say("#form-status", t("status.confirm_device"));
+    const ceremony = enrolment;
+    try {
+      const credential = await passkey.create(ceremony.options);
+      enrolment = null; // spent by the server whatever the outcome
+      await api("POST", "/api/v1/auth/passkey/enrol", { challenge_id: ceremony.challenge_id, credential, name });
+      enrolSection.hidden = true;
+      say("#form-status", t("status.enrolled"), "success");
+      passkeyButton.focus();
+    } catch (error) {
+      say("#form-status", "");
+      say("#form-error", explainPasskey(error), "error");
+      if (!enrolment) enrolSection.hidden = true; // sign in with a code again for a new one
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+// -- passkeys: list (server-rendered), add, remove; a fresh proof when the login is old ------
+
+const FLASH = "scelle-flash";
+
+function passkeysPage() {
+  const flash = sessionStorage.getItem(FLASH);
+  if (flash) {
+    sessionStorage.removeItem(FLASH);
+    say("#form-status", t(flash), "success");
+  }
+  const addForm = $("#add-passkey-form");
+  const reauthForm = $("#reauth-form");
+  let pending = null;
+
+  const done = (message) => {
+    sessionStorage.setItem(FLASH, message);
+    location.reload();
+  };
+  const fail = (error, context) => {
+    say("#form-status", "");
+    let text = explainPasskey(error);
+    if (error instanceof ApiError && error.status === 409) {
+      text = context === "remove" ? t("error.last_passkey") : t("error.passkey_exists");
+    }
+    say("#form-error", text, "error");
+  };
+  // Run an account change; when the server asks for a fresh proof, ask for the password
+  // and a code, and run it again with them (once per proof: the code is spent).
+  const run = async (action, context, proof) => {
+    say("#form-error", "");
+    try {
+      await action(proof);
+    } catch (error) {
+      if (error instanceof ApiError && error.code === "reauthentication_required") {
+        if (proof) {
+          reauthForm.hidden = true;
+          say("#form-error", t("error.reauth_passkey"), "error");
+          return;
+        }
+        pending = { action, context };
+        reauthForm.reset();
+        reauthForm.hidden = false;
+        say("#form-status", t("status.reauth"));
+        $("#reauth-password").focus();
+        return;
+      }
+      if (proof && !(error instanceof ApiError && error.status === 401)) {
+        pending = null;
+        reauthForm.hidden = true;
+      } else if (proof) {
+        pending = { action, context }; // a wrong password or code: the form stays, try again
+        $("#reauth-password").focus();
+      }
+      fail(error, context);
+    }
+  };
+
+  const add = async (proof) => {
+    const name = passkeyName("#passkey-name");
+    if (name === null) return;
+    const begun = await api("POST", "/api/v1/passkeys/register/begin", proof);
+    reauthForm.hidden = true;
+    say("#form-status", t("status.confirm_device"));
+    const credential = await passkey.create(begun.options);
+    await api("POST", "/api/v1/passkeys/register/finish", { challenge_id: begun.challenge_id, credential, name });
+    done("status.passkey_added");
+  };
+  const remover = (id) => async (proof) => {
+    await api("DELETE", `/api/v1/passkeys/${encodeURIComponent(id)}`, proof);
+    done("status.passkey_removed");
+  };
+
+  addForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    run(add, "add");
+  });
+  for (const button of document.querySelectorAll("[data-remove-passkey]")) {
+    button.addEventListener("click", () => run(remover(button.dataset.removePasskey), "remove"));
+  }
+  reauthForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const data = new FormData(reauthForm);
+    const proof = { password: String(data.get("password") || ""), otp: String(data.get("otp") || "").trim() };
+    if (!pending || !proof.password || !proof.otp) {
+      say("#form-error", t("error.no_otp"), "error");
+      return;
+    }
+    const { action, context } = pending;
+    pending = null;
+    reauthForm.reset();
+    run(action, context, proof);
+  });
+  $("#reauth-cancel").addEventListener("click", () => {
+    pending = null;
+    reauthForm.hidden = true;
+    say("#form-status", "");
   });
 }
 
@@ -377,6 +585,7 @@ const PAGES = {
   transfer: transferPage,
   send: sendPage,
   patient: patientPage,
+  passkeys: passkeysPage,
 };
 
 function start() {

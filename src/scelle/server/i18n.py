@@ -40,8 +40,82 @@ MESSAGES: dict[str, dict[str, str]] = {
         "login.otp": "Code à usage unique (application TOTP) ou code de secours",
         "login.otp_hint": "6 chiffres, ou un code de secours reçu à l'inscription.",
         "login.submit": "Se connecter",
-        "login.passkey": "Clé d'accès (passkey)",
-        "login.passkey_soon": "La connexion par clé d'accès arrive bientôt.",
+        "login.passkey_submit": "Se connecter avec une clé d'accès",
+        "login.passkey_hint": (
+            "Avec une clé d'accès (passkey) : adresse et mot de passe, sans code, puis "
+            "confirmation sur votre appareil."
+        ),
+        "login.enrol_title": "Votre rôle exige une clé d'accès",
+        "login.enrol_intro": (
+            "Votre organisation exige une clé d'accès (passkey) pour votre rôle : le code à "
+            "usage unique ne suffit plus. Enregistrez-en une sur cet appareil, puis "
+            "connectez-vous avec elle."
+        ),
+        "login.enrol_submit": "Enregistrer une clé d'accès sur cet appareil",
+        "nav.passkeys": "Clés d'accès",
+        "passkeys.title": "Mes clés d'accès",
+        "passkeys.intro": (
+            "Une clé d'accès (passkey) remplace le code à usage unique : après votre mot de "
+            "passe, votre appareil confirme que c'est vous (empreinte, visage ou code de "
+            "l'appareil). Le serveur n'en garde que la partie publique."
+        ),
+        "passkeys.required": (
+            "Votre organisation exige une clé d'accès pour votre rôle : la dernière ne peut "
+            "pas être supprimée."
+        ),
+        "passkeys.name": "Nom",
+        "passkeys.created": "Ajoutée le",
+        "passkeys.last_used": "Dernière utilisation",
+        "passkeys.actions": "Action",
+        "passkeys.never": "jamais",
+        "passkeys.remove": "Supprimer",
+        "passkeys.empty": "Aucune clé d'accès pour le moment.",
+        "passkeys.add_title": "Ajouter une clé d'accès",
+        "passkeys.new_name": "Nom de la clé (pour la reconnaître)",
+        "passkeys.new_name_hint": (
+            "Par exemple : ordinateur du cabinet (64 caractères au plus : lettres, chiffres, "
+            "espaces, . @ ' ( ) -)."
+        ),
+        "passkeys.add": "Ajouter une clé d'accès",
+        "reauth.title": "Confirmez que c'est vous",
+        "reauth.intro": (
+            "Votre connexion date de plus de 5 minutes : saisissez à nouveau votre mot de "
+            "passe et un code pour modifier vos clés d'accès."
+        ),
+        "reauth.submit": "Confirmer",
+        "reauth.cancel": "Annuler",
+        "js.error.no_otp": (
+            "Saisissez le code à usage unique, ou connectez-vous avec une clé d'accès."
+        ),
+        "js.error.no_password": "Saisissez votre adresse e-mail et votre mot de passe.",
+        "js.error.passkey_unsupported": "Ce navigateur ne prend pas en charge les clés d'accès.",
+        "js.error.passkey_cancelled": (
+            "La clé d'accès n'a pas été utilisée (annulation, délai dépassé, ou aucune clé "
+            "d'accès de ce compte sur cet appareil)."
+        ),
+        "js.error.no_passkey": (
+            "Aucune clé d'accès n'est enregistrée pour ce compte : connectez-vous avec un "
+            "code, puis ajoutez-en une."
+        ),
+        "js.error.passkey_required": (
+            "Votre rôle exige une clé d'accès : connectez-vous avec elle."
+        ),
+        "js.error.passkey_exists": "Cette clé d'accès est déjà enregistrée.",
+        "js.error.passkey_name": (
+            "Le nom de la clé : 64 caractères au plus, lettres, chiffres, espaces ou . @ ' ( ) -"
+        ),
+        "js.error.last_passkey": (
+            "C'est votre dernière clé d'accès et votre rôle en exige une : ajoutez-en une "
+            "autre avant de la supprimer."
+        ),
+        "js.error.reauth_passkey": (
+            "Votre rôle exige une clé d'accès : reconnectez-vous avec elle pour modifier vos clés."
+        ),
+        "js.status.confirm_device": "Confirmez sur votre appareil…",
+        "js.status.enrolled": "Clé d'accès enregistrée. Connectez-vous maintenant avec elle.",
+        "js.status.passkey_added": "Clé d'accès ajoutée.",
+        "js.status.passkey_removed": "Clé d'accès supprimée.",
+        "js.status.reauth": "Confirmez que c'est vous pour continuer.",
         "identity.title": "Ma clé de chiffrement",
         "identity.unlock_intro": (
             "Votre clé privée est conservée sur le serveur chiffrée par votre phrase secrète, "
@@ -204,8 +278,70 @@ MESSAGES: dict[str, dict[str, str]] = {
         "login.otp": "One-time code (TOTP app) or recovery code",
         "login.otp_hint": "6 digits, or a recovery code you received at enrolment.",
         "login.submit": "Sign in",
-        "login.passkey": "Passkey",
-        "login.passkey_soon": "Signing in with a passkey is coming soon.",
+        "login.passkey_submit": "Sign in with a passkey",
+        "login.passkey_hint": (
+            "With a passkey: e-mail and password, no code, then confirm on your device."
+        ),
+        "login.enrol_title": "Your role requires a passkey",
+        "login.enrol_intro": (
+            "Your organisation requires a passkey for your role: the one-time code is no "
+            "longer enough. Register one on this device, then sign in with it."
+        ),
+        "login.enrol_submit": "Register a passkey on this device",
+        "nav.passkeys": "Passkeys",
+        "passkeys.title": "My passkeys",
+        "passkeys.intro": (
+            "A passkey replaces the one-time code: after your password, your device confirms "
+            "it is you (fingerprint, face or device PIN). The server keeps only its public "
+            "part."
+        ),
+        "passkeys.required": (
+            "Your organisation requires a passkey for your role: the last one cannot be removed."
+        ),
+        "passkeys.name": "Name",
+        "passkeys.created": "Added",
+        "passkeys.last_used": "Last used",
+        "passkeys.actions": "Action",
+        "passkeys.never": "never",
+        "passkeys.remove": "Remove",
+        "passkeys.empty": "No passkey yet.",
+        "passkeys.add_title": "Add a passkey",
+        "passkeys.new_name": "Name of the key (to recognise it)",
+        "passkeys.new_name_hint": (
+            "For example: surgery computer (at most 64 letters, digits, spaces or . @ ' ( ) -)."
+        ),
+        "passkeys.add": "Add a passkey",
+        "reauth.title": "Confirm it is you",
+        "reauth.intro": (
+            "You signed in more than 5 minutes ago: enter your password and a code again "
+            "to change your passkeys."
+        ),
+        "reauth.submit": "Confirm",
+        "reauth.cancel": "Cancel",
+        "js.error.no_otp": "Enter the one-time code, or sign in with a passkey.",
+        "js.error.no_password": "Enter your e-mail address and your password.",
+        "js.error.passkey_unsupported": "This browser does not support passkeys.",
+        "js.error.passkey_cancelled": (
+            "The passkey was not used (cancelled, timed out, or no passkey of this account "
+            "on this device)."
+        ),
+        "js.error.no_passkey": ("This account has no passkey: sign in with a code, then add one."),
+        "js.error.passkey_required": "Your role requires a passkey: sign in with it.",
+        "js.error.passkey_exists": "This passkey is already registered.",
+        "js.error.passkey_name": (
+            "The key's name: at most 64 letters, digits, spaces or . @ ' ( ) -"
+        ),
+        "js.error.last_passkey": (
+            "This is your last passkey and your role requires one: add another before removing it."
+        ),
+        "js.error.reauth_passkey": (
+            "Your role requires a passkey: sign in again with it to change your passkeys."
+        ),
+        "js.status.confirm_device": "Confirm on your device…",
+        "js.status.enrolled": "Passkey registered. Now sign in with it.",
+        "js.status.passkey_added": "Passkey added.",
+        "js.status.passkey_removed": "Passkey removed.",
+        "js.status.reauth": "Confirm it is you to continue.",
         "identity.title": "My encryption key",
         "identity.unlock_intro": (
             "Your private key is kept on the server encrypted with your passphrase, which "

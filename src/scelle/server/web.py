@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from scelle import ids
+from scelle.accounts import passkeys
 from scelle.accounts.service import Principal, authenticate_session, csrf_token
 from scelle.anomaly import service as anomaly
 from scelle.errors import AuthenticationRequired, Gone, NotFound, ScelleError
@@ -45,7 +46,14 @@ PAGE_CSP = (
 )
 LANG_COOKIE = "scelle_lang"
 # Pages that need a session: without one they answer 303 to /login (and no data).
-SESSION_PAGES = ("/identity", "/inbox", "/sent", "/send", "/transfers/{transfer_id}")
+SESSION_PAGES = (
+    "/identity",
+    "/inbox",
+    "/sent",
+    "/send",
+    "/transfers/{transfer_id}",
+    "/passkeys",
+)
 
 _STATIC_TYPES = {"app.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8"}
 
@@ -204,7 +212,12 @@ def home() -> RedirectResponse:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, services: ServicesDep) -> HTMLResponse:
-    """Sign in: password and TOTP or a recovery code (POST /api/v1/auth/session)."""
+    """Sign in: password and TOTP or a recovery code, or password and passkey.
+
+    The bundle posts to /api/v1/auth/session, or runs the passkey ceremony
+    (/api/v1/auth/passkey/begin, navigator.credentials.get, .../session); a
+    role that requires passkeys answers with an enrolment the page completes.
+    """
     return _render(request, services, "login.html", page="login")
 
 
@@ -326,4 +339,21 @@ def transfer_page(
         page="transfer",
         principal=principal,
         transfer=transfers.describe(session, transfer),
+    )
+
+
+@router.get("/passkeys", response_class=HTMLResponse)
+def passkeys_page(request: Request, session: DbSession, services: ServicesDep) -> Response:
+    """The caller's passkeys: listed here; added and removed by the bundle through the API."""
+    principal = _principal(request, session, services)
+    if principal is None:
+        return _to_login(request)
+    return _render(
+        request,
+        services,
+        "passkeys.html",
+        page="passkeys",
+        principal=principal,
+        passkeys=[passkeys.passkey_out(p) for p in passkeys.list_passkeys(session, principal)],
+        required=passkeys.required_for(session, principal.user),
     )

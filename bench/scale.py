@@ -480,15 +480,16 @@ def breach(args: argparse.Namespace) -> None:
         f" {full_fill:.0f} s and {small_fill:.1f} s)"
     )
     print(f"machine: {machine()}\n")
-    print(f"{'query':<38}{'full ms':>10}{'rows':>9}{'1/100 ms':>10}{'rows':>7}{'ratio':>7}")
+    print(f"{'query':<38}{'full ms':>10}{'rows':>9}{'1/100 ms':>10}{'rows':>7}{'per row':>9}")
     for name, (full_s, full_rows) in full.items():
         small_s, small_rows = small[name]
+        per_row = (full_s / max(full_rows, 1)) / (small_s / max(small_rows, 1))
         print(
             f"{name:<38}{full_s * 1000:>10.1f}{full_rows:>9,}{small_s * 1000:>10.2f}"
-            f"{small_rows:>7,}{full_s / small_s:>7.1f}"
+            f"{small_rows:>7,}{per_row:>9.2f}"
         )
-    print("(a query that returns N times the rows costs about N times: the ratio to watch is")
-    print(" the one of 'downloaded by one account', whose answer does not grow with history)")
+    print("per row = cost per row returned, full / 1/100: near 1 (or below) means the cost")
+    print("follows the size of the answer, not the size of the history")
 
 
 def main() -> None:

@@ -1,0 +1,204 @@
+"""Backup while serving, restore onto a fresh data folder, and serve the restored data.
+
+Through a real ``scelle serve`` and the real CLI: transfers are sent, one is
+expired and purged, checkpoints are signed into a witness folder, and
+``scelle admin backup`` runs while a sender keeps sending. The backup is
+restored with ``scelle admin restore`` onto a new folder and a server is
+started on it. Checked: the restored audit log verifies against the log key
+pinned before the backup and the witness copy; live transfers decrypt with
+the CLI; the purged one stays gone (410); one that expired between the backup
+and the restore is purged by the restored server's first worker pass and
+never served; and the restore refuses a non-empty target, wrong keys, a
+damaged blob and a different pinned log key, leaving nothing behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sqlite3
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.integration.conftest import (
+    DEVICE_PASSPHRASE,
+    LiveServer,
+    enrolled_home,
+    error_line,
+    start_server,
+    stop_server,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.fault]
+
+PASS = {"SCELLE_PASSPHRASE": DEVICE_PASSPHRASE}
+GONE = "error: this transfer has expired or was deleted"  # the CLI's words for a 410
+
+
+def _set_expiry(database: Path, transfer_id: str, when: datetime) -> None:
+    with sqlite3.connect(database, timeout=30) as db:
+        db.execute(
+            "UPDATE transfers SET expires_at = ? WHERE id = ?",
+            (when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"), transfer_id),
+        )
+
+
+def _status(database: Path, transfer_id: str) -> str:
+    with sqlite3.connect(database) as db:
+        row = db.execute("SELECT status FROM transfers WHERE id = ?", (transfer_id,)).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def _send(server: LiveServer, home: Path, *files: Path) -> list[str]:
+    out = server.scelle("send", *map(str, files), "--to", "cpam-75", "--json", home=home, env=PASS)
+    return [item["id"] for item in json.loads(out.stdout)]
+
+
+def test_backup_while_serving_then_restore_and_serve(tmp_path: Path) -> None:  # noqa: PLR0915
+    data, witness = tmp_path / "server-data", tmp_path / "witness"
+    audit_env = {"SCELLE_WITNESS_DIR": str(witness), "SCELLE_CHECKPOINT_INTERVAL_SECONDS": "0"}
+    server = start_server(data, extra_env=audit_env)
+    try:
+        server.scelle("admin", "create-org", "lab-x")
+        server.scelle("admin", "create-org", "cpam-75")
+        ana, bob = tmp_path / "ana", tmp_path / "bob"
+        enrolled_home(server, ana, "ana@lab-x.test", "lab-x", "sender")
+        enrolled_home(server, bob, "bob@cpam-75.test", "cpam-75", "recipient")
+        files = []
+        for name in ("live-1", "live-2", "purged", "expires-soon"):
+            path = tmp_path / f"{name}.csv"
+            path.write_bytes(f"nir;result\n{name};{'x' * 3000}\n".encode())
+            files.append(path)
+        live_1, live_2, purged, soon = _send(server, ana, *files)
+        server.scelle("receive", live_1, "-o", str(tmp_path / "first.csv"), home=bob, env=PASS)
+
+        # One transfer expires and is purged before the backup.
+        _set_expiry(data / "scelle.db", purged, datetime.now(UTC) - timedelta(seconds=1))
+        report = json.loads(server.scelle("worker", "--once", "--json").stdout)
+        assert report["purged"] == 1
+        assert report["checkpoint"] is not None
+        assert (witness / "latest.checkpoint").is_file()
+        pinned = httpx.get(server.url + "/api/v1/audit/log-key").json()["verifier_key"]
+
+        # One expires a few seconds after the backup (before the restore).
+        soon_expiry = datetime.now(UTC) + timedelta(seconds=6)
+        _set_expiry(data / "scelle.db", soon, soon_expiry)
+
+        # Back up while a sender keeps sending through the running server.
+        extra = tmp_path / "during.csv"
+        extra.write_bytes(b"sent while the backup runs\n" * 200)
+        stop = threading.Event()
+        during: list[str] = []
+
+        def keep_sending() -> None:
+            while not stop.is_set():
+                during.extend(_send(server, ana, extra))
+
+        sender = threading.Thread(target=keep_sending)
+        sender.start()
+        try:
+            backup, keys = tmp_path / "backup", tmp_path / "vault"
+            made = server.scelle(
+                "admin", "backup", "-o", str(backup), "--keys-out", str(keys), "--json"
+            )
+        finally:
+            stop.set()
+            sender.join(timeout=120)
+        summary = json.loads(made.stdout)
+        assert summary["blobs"] >= 3  # live-1, live-2, expires-soon (+ those sent meanwhile)
+        assert summary["witness_files"] >= 2
+        assert sorted(summary["keys_written"]) == ["audit-log.key", "server-secret.key"]
+        assert not any(p.name.endswith(".key") for p in backup.rglob("*"))
+        assert (backup / "blobs" / purged).exists() is False
+        again = server.scelle("admin", "backup", "-o", str(backup), check=False)
+        assert "not empty" in error_line(again)
+    finally:
+        stop_server(server)
+
+    # The one expiring soon is now expired: the restore happens after it.
+    time.sleep(max(0.0, (soon_expiry - datetime.now(UTC)).total_seconds()) + 0.5)
+    restored_data = tmp_path / "restored"
+    host = LiveServer(url="", data=restored_data, process=server.process, log=server.log)
+
+    # Refusals first: each leaves no folder behind.
+    no_keys = host.scelle(
+        "admin", "restore", str(backup), "--data", str(restored_data), check=False
+    )
+    assert "no server secret" in error_line(no_keys)
+    other_key = "other/scelle-audit+01234567+" + "A" * 43 + "="
+    wrong_pin = host.scelle(
+        "admin", "restore", str(backup), "--data", str(restored_data),
+        "--keys", str(keys), "--log-key", other_key, check=False,
+    )  # fmt: skip
+    assert "error:" in error_line(wrong_pin)
+    damaged = tmp_path / "damaged"
+    shutil.copytree(backup, damaged)
+    blob = damaged / "blobs" / live_2
+    blob.write_bytes(blob.read_bytes()[:-1] + bytes([blob.read_bytes()[-1] ^ 1]))
+    refused = host.scelle(
+        "admin", "restore", str(damaged), "--data", str(restored_data), "--keys", str(keys),
+        check=False,
+    )  # fmt: skip
+    assert f"{live_2} (digest)" in error_line(refused)
+    assert not restored_data.exists()
+    assert list(tmp_path.glob(".restored.restoring-*")) == []
+
+    done = host.scelle(
+        "admin", "restore", str(backup), "--data", str(restored_data), "--keys", str(keys),
+        "--log-key", pinned, "--json",
+    )  # fmt: skip
+    restore_report = json.loads(done.stdout)
+    assert restore_report["blobs"] == summary["blobs"]
+    assert restore_report["tree_heads"] >= 2
+    not_empty = host.scelle(
+        "admin", "restore", str(backup), "--data", str(restored_data), "--keys", str(keys),
+        check=False,
+    )  # fmt: skip
+    assert "not empty" in error_line(not_empty)
+
+    # Same address as before (the clients' sessions are per server URL).
+    restored = start_server(restored_data, port=int(server.url.rsplit(":", 1)[1]))
+    try:
+        # The audit log verifies against the key pinned before the backup.
+        export = tmp_path / "restored-audit.jsonl"
+        restored.scelle("audit", "export", "-o", str(export))
+        verified = restored.scelle(
+            "audit", "verify", "--export", str(export), "--log-key", pinned,
+            "--tree-head", str(witness / "latest.checkpoint"), "--json",
+        )  # fmt: skip
+        assert json.loads(verified.stdout)["ok"]
+
+        # Never served: refused whether or not the first worker pass ran yet.
+        late = restored.scelle("receive", soon, "-o", str(tmp_path / "s.csv"), home=bob, env=PASS, check=False)  # fmt: skip
+        assert error_line(late) == GONE
+        assert not (tmp_path / "s.csv").exists()
+        deadline = time.monotonic() + 30
+        while _status(restored_data / "scelle.db", soon) != "purged":
+            assert time.monotonic() < deadline, "the restored worker did not purge it"
+            time.sleep(0.2)
+        assert not (restored_data / "blobs" / "blobs" / soon).exists()
+
+        gone = restored.scelle("receive", purged, "-o", str(tmp_path / "p.csv"), home=bob, env=PASS, check=False)  # fmt: skip
+        assert error_line(gone) == GONE
+        assert not (tmp_path / "p.csv").exists()
+
+        for transfer_id, source in ((live_1, files[0]), (live_2, files[1])):
+            out = tmp_path / f"restored-{transfer_id}.csv"
+            restored.scelle("receive", transfer_id, "-o", str(out), home=bob, env=PASS)
+            assert (
+                hashlib.sha256(out.read_bytes()).digest()
+                == hashlib.sha256(source.read_bytes()).digest()
+            )
+        backed_up = [t for t in during if (backup / "blobs" / t).exists()]
+        for transfer_id in backed_up[:1]:
+            out = tmp_path / f"during-{transfer_id}.csv"
+            restored.scelle("receive", transfer_id, "-o", str(out), home=bob, env=PASS)
+            assert out.read_bytes() == extra.read_bytes()
+    finally:
+        stop_server(restored)

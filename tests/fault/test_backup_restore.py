@@ -25,10 +25,19 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from scelle.backups.service import restore
+from scelle.client import Keyring, LocalState, ScelleClient, send
+from scelle.client.state import Session
+from scelle.config import Settings
+from scelle.crypto.note import NoteSigner
+from scelle.db.models import Role
+from scelle.errors import BackupInvalid
+from scelle.server.container import build_services
+from tests import factories
 from tests.integration.conftest import (
     DEVICE_PASSPHRASE,
     LiveServer,
-    enrolled_home,
     error_line,
     start_server,
     stop_server,
@@ -55,28 +64,35 @@ def _status(database: Path, transfer_id: str) -> str:
     return str(row[0])
 
 
-def _send(server: LiveServer, home: Path, *files: Path) -> list[str]:
-    out = server.scelle("send", *map(str, files), "--to", "cpam-75", "--json", home=home, env=PASS)
-    return [item["id"] for item in json.loads(out.stdout)]
-
-
-def test_backup_while_serving_then_restore_and_serve(tmp_path: Path) -> None:  # noqa: PLR0915
+def test_backup_while_serving_then_restore_and_serve(tmp_path: Path) -> None:
     data, witness = tmp_path / "server-data", tmp_path / "witness"
+    services = build_services(Settings(data=data))
+    try:
+        factories.org(services, "lab-x")
+        factories.org(services, "cpam-75")
+        ana = factories.member(services, "lab-x", Role.SENDER)
+        bob = factories.member(services, "cpam-75", Role.RECIPIENT, publish_key=False)
+    finally:
+        services.database.dispose()
     audit_env = {"SCELLE_WITNESS_DIR": str(witness), "SCELLE_CHECKPOINT_INTERVAL_SECONDS": "0"}
     server = start_server(data, extra_env=audit_env)
     try:
-        server.scelle("admin", "create-org", "lab-x")
-        server.scelle("admin", "create-org", "cpam-75")
-        ana, bob = tmp_path / "ana", tmp_path / "bob"
-        enrolled_home(server, ana, "ana@lab-x.test", "lab-x", "sender")
-        enrolled_home(server, bob, "bob@cpam-75.test", "cpam-75", "recipient")
+        # Bob uses the real CLI: a logged-in session, keys made and published by keygen.
+        bob_home = tmp_path / "bob"
+        LocalState(bob_home).save_session(
+            Session(server=server.url, token=bob.token, user_id=bob.user_id, email=bob.email)
+        )
+        server.scelle("keygen", "--passphrase-stdin", home=bob_home, stdin=DEVICE_PASSPHRASE + "\n")
+        sdk = ScelleClient(server.url, ana.token)
+        state, keyring = LocalState(tmp_path / "ana"), Keyring(ana.identity, ana.signing_key)
         files = []
         for name in ("live-1", "live-2", "purged", "expires-soon"):
             path = tmp_path / f"{name}.csv"
             path.write_bytes(f"nir;result\n{name};{'x' * 3000}\n".encode())
             files.append(path)
-        live_1, live_2, purged, soon = _send(server, ana, *files)
-        server.scelle("receive", live_1, "-o", str(tmp_path / "first.csv"), home=bob, env=PASS)
+        live_1, live_2, purged, soon = (
+            send(sdk, state, keyring, path, ["cpam-75"]).transfer_id for path in files
+        )
 
         # One transfer expires and is purged before the backup.
         _set_expiry(data / "scelle.db", purged, datetime.now(UTC) - timedelta(seconds=1))
@@ -87,10 +103,10 @@ def test_backup_while_serving_then_restore_and_serve(tmp_path: Path) -> None:  #
         pinned = httpx.get(server.url + "/api/v1/audit/log-key").json()["verifier_key"]
 
         # One expires a few seconds after the backup (before the restore).
-        soon_expiry = datetime.now(UTC) + timedelta(seconds=6)
+        soon_expiry = datetime.now(UTC) + timedelta(seconds=10)
         _set_expiry(data / "scelle.db", soon, soon_expiry)
 
-        # Back up while a sender keeps sending through the running server.
+        # Back up while the sender keeps sending through the running server.
         extra = tmp_path / "during.csv"
         extra.write_bytes(b"sent while the backup runs\n" * 200)
         stop = threading.Event()
@@ -98,7 +114,7 @@ def test_backup_while_serving_then_restore_and_serve(tmp_path: Path) -> None:  #
 
         def keep_sending() -> None:
             while not stop.is_set():
-                during.extend(_send(server, ana, extra))
+                during.append(send(sdk, state, keyring, extra, ["cpam-75"]).transfer_id)
 
         sender = threading.Thread(target=keep_sending)
         sender.start()
@@ -110,45 +126,39 @@ def test_backup_while_serving_then_restore_and_serve(tmp_path: Path) -> None:  #
         finally:
             stop.set()
             sender.join(timeout=120)
+            sdk.close()
         summary = json.loads(made.stdout)
         assert summary["blobs"] >= 3  # live-1, live-2, expires-soon (+ those sent meanwhile)
         assert summary["witness_files"] >= 2
         assert sorted(summary["keys_written"]) == ["audit-log.key", "server-secret.key"]
         assert not any(p.name.endswith(".key") for p in backup.rglob("*"))
-        assert (backup / "blobs" / purged).exists() is False
-        again = server.scelle("admin", "backup", "-o", str(backup), check=False)
-        assert "not empty" in error_line(again)
+        assert not (backup / "blobs" / purged).exists()
+        assert (backup / "blobs" / soon).exists()
     finally:
         stop_server(server)
 
-    # The one expiring soon is now expired: the restore happens after it.
-    time.sleep(max(0.0, (soon_expiry - datetime.now(UTC)).total_seconds()) + 0.5)
+    # Refusals first (in process, quick): each leaves no folder behind.
     restored_data = tmp_path / "restored"
-    host = LiveServer(url="", data=restored_data, process=server.process, log=server.log)
-
-    # Refusals first: each leaves no folder behind.
-    no_keys = host.scelle(
-        "admin", "restore", str(backup), "--data", str(restored_data), check=False
-    )
-    assert "no server secret" in error_line(no_keys)
-    other_key = "other/scelle-audit+01234567+" + "A" * 43 + "="
-    wrong_pin = host.scelle(
-        "admin", "restore", str(backup), "--data", str(restored_data),
-        "--keys", str(keys), "--log-key", other_key, check=False,
-    )  # fmt: skip
-    assert "error:" in error_line(wrong_pin)
+    settings = Settings(data=tmp_path / "unused")
+    with pytest.raises(BackupInvalid, match="no server secret"):
+        restore(backup, restored_data, settings=settings)
+    other = NoteSigner.generate("other/scelle-audit").verifier
+    with pytest.raises(BackupInvalid, match="not the log key you pinned"):
+        restore(backup, restored_data, keys=keys, log_key=str(other), settings=settings)
     damaged = tmp_path / "damaged"
     shutil.copytree(backup, damaged)
     blob = damaged / "blobs" / live_2
-    blob.write_bytes(blob.read_bytes()[:-1] + bytes([blob.read_bytes()[-1] ^ 1]))
-    refused = host.scelle(
-        "admin", "restore", str(damaged), "--data", str(restored_data), "--keys", str(keys),
-        check=False,
-    )  # fmt: skip
-    assert f"{live_2} (digest)" in error_line(refused)
+    content = blob.read_bytes()
+    blob.write_bytes(content[:-1] + bytes([content[-1] ^ 1]))
+    with pytest.raises(BackupInvalid, match=f"{live_2} \\(digest\\)"):
+        restore(damaged, restored_data, keys=keys, settings=settings)
     assert not restored_data.exists()
     assert list(tmp_path.glob(".restored.restoring-*")) == []
 
+    # The one expiring soon has expired by now: the restore happens after it.
+    while datetime.now(UTC) <= soon_expiry:
+        time.sleep(0.2)
+    host = LiveServer(url="", data=restored_data, process=server.process, log=server.log)
     done = host.scelle(
         "admin", "restore", str(backup), "--data", str(restored_data), "--keys", str(keys),
         "--log-key", pinned, "--json",
@@ -157,9 +167,8 @@ def test_backup_while_serving_then_restore_and_serve(tmp_path: Path) -> None:  #
     assert restore_report["blobs"] == summary["blobs"]
     assert restore_report["tree_heads"] >= 2
     not_empty = host.scelle(
-        "admin", "restore", str(backup), "--data", str(restored_data), "--keys", str(keys),
-        check=False,
-    )  # fmt: skip
+        "admin", "restore", str(backup), "--data", str(restored_data), check=False
+    )
     assert "not empty" in error_line(not_empty)
 
     # Same address as before (the clients' sessions are per server URL).
@@ -170,27 +179,31 @@ def test_backup_while_serving_then_restore_and_serve(tmp_path: Path) -> None:  #
         restored.scelle("audit", "export", "-o", str(export))
         verified = restored.scelle(
             "audit", "verify", "--export", str(export), "--log-key", pinned,
-            "--tree-head", str(witness / "latest.checkpoint"), "--json",
+            "--tree-head", str(backup / "witness" / "latest.checkpoint"), "--json",
         )  # fmt: skip
         assert json.loads(verified.stdout)["ok"]
 
         # Never served: refused whether or not the first worker pass ran yet.
-        late = restored.scelle("receive", soon, "-o", str(tmp_path / "s.csv"), home=bob, env=PASS, check=False)  # fmt: skip
-        assert error_line(late) == GONE
-        assert not (tmp_path / "s.csv").exists()
+        bearer = {"Authorization": f"Bearer {bob.token}"}
+        late = httpx.get(f"{restored.url}/api/v1/transfers/{soon}/content", headers=bearer)
+        assert late.status_code == 410, late.text
         deadline = time.monotonic() + 30
         while _status(restored_data / "scelle.db", soon) != "purged":
             assert time.monotonic() < deadline, "the restored worker did not purge it"
             time.sleep(0.2)
         assert not (restored_data / "blobs" / "blobs" / soon).exists()
 
-        gone = restored.scelle("receive", purged, "-o", str(tmp_path / "p.csv"), home=bob, env=PASS, check=False)  # fmt: skip
+        gone = restored.scelle(
+            "receive", purged, "-o", str(tmp_path / "p.csv"), home=bob_home, env=PASS, check=False
+        )
         assert error_line(gone) == GONE
         assert not (tmp_path / "p.csv").exists()
+        again = httpx.get(f"{restored.url}/api/v1/transfers/{soon}/content", headers=bearer)
+        assert again.status_code == 410
 
         for transfer_id, source in ((live_1, files[0]), (live_2, files[1])):
             out = tmp_path / f"restored-{transfer_id}.csv"
-            restored.scelle("receive", transfer_id, "-o", str(out), home=bob, env=PASS)
+            restored.scelle("receive", transfer_id, "-o", str(out), home=bob_home, env=PASS)
             assert (
                 hashlib.sha256(out.read_bytes()).digest()
                 == hashlib.sha256(source.read_bytes()).digest()
@@ -198,7 +211,7 @@ def test_backup_while_serving_then_restore_and_serve(tmp_path: Path) -> None:  #
         backed_up = [t for t in during if (backup / "blobs" / t).exists()]
         for transfer_id in backed_up[:1]:
             out = tmp_path / f"during-{transfer_id}.csv"
-            restored.scelle("receive", transfer_id, "-o", str(out), home=bob, env=PASS)
+            restored.scelle("receive", transfer_id, "-o", str(out), home=bob_home, env=PASS)
             assert out.read_bytes() == extra.read_bytes()
     finally:
         stop_server(restored)

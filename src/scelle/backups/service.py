@@ -21,8 +21,8 @@ writers); then the blob of every transfer that is available in that
 snapshot is copied and its SHA-256 checked against the signed digest the
 snapshot holds. A blob purged between the snapshot and its copy is listed as
 ``gone`` in the manifest and not brought back: a restore never resurrects
-what the live service deleted (its transfer answers 410 and the worker
-purges it). Uploads in progress are not backed up (their senders send again).
+what the live service deleted (the restore purges its transfer, audited).
+Uploads in progress are not backed up (their senders send again).
 
 ``restore`` refuses a target that is not empty, rebuilds the data folder
 beside it and renames it into place only once every check passed: the
@@ -57,8 +57,9 @@ from scelle.crypto.errors import CryptoError
 from scelle.crypto.note import NoteSigner, NoteVerifier
 from scelle.db.models import Transfer, TransferStatus
 from scelle.errors import BackupInvalid, NotFound
-from scelle.server.container import Services
+from scelle.server.container import Services, build_services
 from scelle.storage.local import LocalBlobStore
+from scelle.transfers import service as transfers
 
 __all__ = ["BackupReport", "RestoreReport", "back_up", "restore"]
 
@@ -70,6 +71,7 @@ WITNESS = "witness"
 KEY_FILES = (SERVER_SECRET_FILE, AUDIT_LOG_KEY_FILE)
 _SECRET_CHECK_LABEL = b"scelle/v1/backup/secret-check"
 _CHUNK = 1024 * 1024
+GONE_REASON = "purged-during-backup"
 
 Progress = Callable[[int], None]
 
@@ -450,7 +452,10 @@ def _restore_into(
         _restore_blobs(
             session, manifest, source, LocalBlobStore(settings.blob_dir), report, on_total, advance
         )
-        export = io.StringIO()
+    if report.gone:
+        _purge_gone(settings, report.gone)
+    export = io.StringIO()
+    with _sqlite_session(database) as session:
         write_export(session, verifier, export)
     heads = []
     for name in manifest.get("witness", []):
@@ -466,6 +471,22 @@ def _restore_into(
     report.tree_heads = verified.tree_heads
     _fsync_dir(staging)
     return report
+
+
+def _purge_gone(settings: Settings, gone: list[str]) -> None:
+    """Purge (audited) the transfers whose ciphertext the live service deleted during the backup.
+
+    No visible transfer is left without its bytes, and none comes back.
+    """
+    services = build_services(settings)
+    try:
+        with services.database.transaction() as session:
+            for transfer_id in gone:
+                transfer = session.get(Transfer, transfer_id)
+                if transfer is not None:
+                    transfers.purge(session, services, transfer, GONE_REASON)
+    finally:
+        services.database.dispose()
 
 
 def _restore_database(backed_up: Path, database: Path) -> None:

@@ -27,7 +27,7 @@ def test_atheris_finds_no_crash_hang_or_memory_blowup(target: str, tmp_path: Pat
         [
             sys.executable,
             "-m",
-            "tests.security.atheris.harness",
+            "tests.security.fuzzing.harness",
             target,
             f"-runs={RUNS}",
             "-seed=20211",

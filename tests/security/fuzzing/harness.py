@@ -1,7 +1,7 @@
 """Coverage-guided fuzzing (atheris, libFuzzer) of the parsers that read an attacker's bytes.
 
 Run by ``tests/security/test_fuzz_atheris.py`` in a subprocess (libFuzzer
-exits the process when it is done): ``python -m tests.security.atheris.harness
+exits the process when it is done): ``python -m tests.security.fuzzing.harness
 TARGET -runs=N -seed=S ...``. A target may only succeed or raise its
 documented error; anything else, a hang past ``-timeout`` or memory past
 ``-rss_limit_mb`` is a crash and a non-zero exit, with the input written

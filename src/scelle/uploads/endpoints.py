@@ -51,6 +51,7 @@ from scelle.server.dependencies import (
     ServicesDep,
     bearer_token,
     client_ip,
+    in_transaction_thread,
 )
 from scelle.server.errors import error_response
 from scelle.storage.blob_store import UploadWriter
@@ -199,7 +200,7 @@ async def _short_transaction(
             request.state.actor_id = principal.user.id
             return work(session, principal)
 
-    return await run_in_threadpool(run)
+    return await in_transaction_thread(run)
 
 
 def _write(writer: UploadWriter, hasher: Any, data: bytes) -> None:

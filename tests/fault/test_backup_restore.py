@@ -6,7 +6,7 @@ expired and purged, checkpoints are signed into a witness folder, and
 restored with ``scelle admin restore`` onto a new folder and a server is
 started on it. Checked: the restored audit log verifies against the log key
 pinned before the backup and the witness copy; live transfers decrypt with
-the CLI; the purged one stays gone (410); one that expired between the backup
+the CLI and the SDK; the purged one stays gone (410); one that expired between the backup
 and the restore is purged by the restored server's first worker pass and
 never served; and the restore refuses a non-empty target, wrong keys, a
 damaged blob and a different pinned log key, leaving nothing behind.
@@ -14,7 +14,6 @@ damaged blob and a different pinned log key, leaving nothing behind.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import sqlite3
@@ -27,7 +26,7 @@ import httpx
 import pytest
 
 from scelle.backups.service import restore
-from scelle.client import Keyring, LocalState, ScelleClient, send
+from scelle.client import Keyring, LocalState, ScelleClient, receive, send
 from scelle.client.state import Session
 from scelle.config import Settings
 from scelle.crypto.note import NoteSigner
@@ -46,7 +45,6 @@ from tests.integration.conftest import (
 pytestmark = [pytest.mark.integration, pytest.mark.fault]
 
 PASS = {"SCELLE_PASSPHRASE": DEVICE_PASSPHRASE}
-GONE = "error: this transfer has expired or was deleted"  # the CLI's words for a 410
 
 
 def _set_expiry(database: Path, transfer_id: str, when: datetime) -> None:
@@ -72,6 +70,7 @@ def test_backup_while_serving_then_restore_and_serve(tmp_path: Path) -> None:
         factories.org(services, "cpam-75")
         ana = factories.member(services, "lab-x", Role.SENDER)
         bob = factories.member(services, "cpam-75", Role.RECIPIENT, publish_key=False)
+        carl = factories.member(services, "cpam-75", Role.RECIPIENT)  # receives with the SDK
     finally:
         services.database.dispose()
     audit_env = {"SCELLE_WITNESS_DIR": str(witness), "SCELLE_CHECKPOINT_INTERVAL_SECONDS": "0"}
@@ -193,25 +192,22 @@ def test_backup_while_serving_then_restore_and_serve(tmp_path: Path) -> None:
             time.sleep(0.2)
         assert not (restored_data / "blobs" / "blobs" / soon).exists()
 
-        gone = restored.scelle(
-            "receive", purged, "-o", str(tmp_path / "p.csv"), home=bob_home, env=PASS, check=False
-        )
-        assert error_line(gone) == GONE
-        assert not (tmp_path / "p.csv").exists()
+        gone = httpx.get(f"{restored.url}/api/v1/transfers/{purged}/content", headers=bearer)
+        assert gone.status_code == 410, gone.text
         again = httpx.get(f"{restored.url}/api/v1/transfers/{soon}/content", headers=bearer)
         assert again.status_code == 410
 
-        for transfer_id, source in ((live_1, files[0]), (live_2, files[1])):
-            out = tmp_path / f"restored-{transfer_id}.csv"
-            restored.scelle("receive", transfer_id, "-o", str(out), home=bob_home, env=PASS)
-            assert (
-                hashlib.sha256(out.read_bytes()).digest()
-                == hashlib.sha256(source.read_bytes()).digest()
-            )
+        # Live transfers decrypt: with the CLI (bob), and with the SDK (carl).
+        out = tmp_path / f"restored-{live_1}.csv"
+        restored.scelle("receive", live_1, "-o", str(out), home=bob_home, env=PASS)
+        assert out.read_bytes() == files[0].read_bytes()
         backed_up = [t for t in during if (backup / "blobs" / t).exists()]
-        for transfer_id in backed_up[:1]:
-            out = tmp_path / f"during-{transfer_id}.csv"
-            restored.scelle("receive", transfer_id, "-o", str(out), home=bob_home, env=PASS)
-            assert out.read_bytes() == extra.read_bytes()
+        with ScelleClient(restored.url, carl.token) as carl_sdk:
+            carl_state = LocalState(tmp_path / "carl")
+            carl_keys = Keyring(carl.identity, carl.signing_key)
+            for transfer_id, source in [(live_2, files[1])] + [(t, extra) for t in backed_up]:
+                target = tmp_path / f"carl-{transfer_id}.csv"
+                receive(carl_sdk, carl_state, carl_keys, transfer_id, target)
+                assert target.read_bytes() == source.read_bytes()
     finally:
         stop_server(restored)

@@ -30,6 +30,7 @@ secrets, file names or health data.
     ├── InsufficientStorage              507 insufficient_storage
     ├── ServiceUnavailable               503 service_unavailable
     ├── AuditLogInconsistent             500 audit_inconsistent  (refused to sign)
+    ├── BackupInvalid                    500 backup_invalid      (server host only)
     └── ClientError                      (client side only, never sent by the server)
         ├── ServerError                  the server answered with an error document
         ├── KeyChanged                   a pinned key changed without confirmation
@@ -48,6 +49,7 @@ __all__ = [
     "AuditLogInconsistent",
     "AuditProofInvalid",
     "AuthenticationRequired",
+    "BackupInvalid",
     "BadRequest",
     "ChecksumMismatch",
     "ClientError",
@@ -243,6 +245,14 @@ class AuditLogInconsistent(ScelleError):
     code = "audit_inconsistent"
     status = 500
     default_message = "the audit log is not consistent with its last checkpoint"
+
+
+class BackupInvalid(ScelleError):
+    """A backup is incomplete, damaged or not what it claims; or its target is not empty."""
+
+    code = "backup_invalid"
+    status = 500
+    default_message = "the backup cannot be used"
 
 
 class ClientError(ScelleError):

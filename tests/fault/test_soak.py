@@ -3,10 +3,8 @@
 30 client threads (``SCELLE_SOAK_CLIENTS``) each send a file and receive a
 file in a loop for ``SCELLE_SOAK_SECONDS`` (20 in the default run), on the
 embedded default (SQLite, one process). Heavier soaks are run by hand with
-the variables raised. Known limit: from about 50 clients on this 2-core
-machine, writers starve on SQLite's single write lock past its 30 s busy
-timeout; the SDK retries those 503s, so rounds still succeed, but p50
-latency climbs to minutes (see the issue notes). Every received file
+the variables raised (with 200 clients give it at least 60 s: every client
+must complete a round). Every received file
 is checked byte for byte. The server's resident memory is sampled from
 ``/proc`` and must not grow once warmed up.
 """

@@ -2,7 +2,8 @@
 
 Files containing canary text, a canary NIR and canary names (with a canary file
 name and note) are sent through a real ``scelle serve``; then every byte of the
-database, the blob folder, the server's data folder and its logs is searched
+database, the blob folder, the server's data folder, its logs and a backup
+made by ``scelle admin backup`` is searched
 for each canary, raw and in the encodings a leak would likely take. The audit
 log is searched on its own too: every row of its tables (events, tree nodes,
 tree state, checkpoints) as SQL text, its export and the witness copies.
@@ -112,9 +113,19 @@ def test_a_copy_of_the_server_contains_no_plaintext(
                 out.write(repr(row) + "\n")
     connection.close()
 
+    # The operator's backup, made while the server runs (its host keys go elsewhere).
+    backup = tmp_path / "backup"
+    server.scelle(
+        "admin", "backup", "-o", str(backup), "--keys-out", str(tmp_path / "vault"), env=audit_env
+    )
+
     # Now steal everything the server host has: data folder (DB, WAL, blobs, keys, logs).
     stolen = [p for p in server.data.rglob("*") if p.is_file()] + [server.log]
     stolen += [p for p in witness.rglob("*") if p.is_file()] + [audit_dump]
+    stolen += [p for p in backup.rglob("*") if p.is_file()]
+    assert backup / "scelle.db" in stolen
+    assert any(p.parent == backup / "blobs" for p in stolen)
+    assert any(p.parent == backup / "witness" for p in stolen)
     assert export in stolen
     assert (witness / "latest.checkpoint").exists()
     assert any(p.suffix == ".db" for p in stolen)
@@ -126,7 +137,5 @@ def test_a_copy_of_the_server_contains_no_plaintext(
         for label, forms in _needles().items():
             for form in forms:
                 if form in content:
-                    leaks.append(
-                        f"{label} ({form[:20]!r}) in {path.relative_to(server.data.parent)}"
-                    )
+                    leaks.append(f"{label} ({form[:20]!r}) in {path.relative_to(tmp_path)}")
     assert leaks == [], "plaintext reached the server:\n" + "\n".join(leaks)

@@ -9,9 +9,11 @@ log of the server are searched byte-wise for every canary.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import random
-import sqlite3
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from scelle.config import Settings
 from scelle.db.models import Role
 from scelle.server.container import Services
 from tests import factories
+from tests.integration.conftest import BIN
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -123,11 +126,19 @@ def test_a_thousand_canary_transfers_leave_no_canary_on_the_server(
         assert canary["nir"] in received.path.read_text(encoding="utf-8")
         assert received.note == canary["note"]
 
-    database = services.settings.data / "scelle.db"
-    with sqlite3.connect(database) as live, sqlite3.connect(tmp_path / "backup.db") as backup:
-        live.backup(backup)
+    # A backup made by the operator's command while the server is up, keys apart.
+    backup, vault = tmp_path / "backup", tmp_path / "vault"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCELLE_")}
+    made = subprocess.run(
+        [str(BIN / "scelle"), "admin", "backup", "--data", str(services.settings.data),
+         "-o", str(backup), "--keys-out", str(vault), "--json"],
+        capture_output=True, text=True, env=env, timeout=600, check=False,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout)["blobs"] >= TRANSFERS - 12
     stolen = [p for p in services.settings.data.rglob("*") if p.is_file()]
-    stolen.append(tmp_path / "backup.db")
+    stolen += [p for p in (backup.rglob("*")) if p.is_file()]
+    assert backup / "scelle.db" in stolen
     blobs = [p for p in stolen if "blobs" in p.parts]
     assert len(blobs) >= TRANSFERS - 12  # received ones may be used up; the rest are there
     assert server_log.stat().st_size > 0

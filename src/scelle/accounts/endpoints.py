@@ -141,9 +141,14 @@ def revoke_token(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+def _cookie_secure(services: ServicesDep) -> bool:
+    # Plain http is for the embedded local default only; production is https.
+    return (services.settings.public_url or "").startswith("https://")
+
+
 def set_session_cookie(response: Response, services: ServicesDep, cookie: str) -> None:
     """Set the web session cookie: HttpOnly, SameSite=Strict, Secure behind https."""
-    secure = (services.settings.public_url or "").startswith("https://")
+    secure = _cookie_secure(services)
     response.set_cookie(
         SESSION_COOKIE,
         cookie,
@@ -196,7 +201,14 @@ def session_logout(
     if cookie:
         service.end_web_session(session, services, cookie)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    # Cleared with the flags it was set with: every Set-Cookie is Secure over https.
+    response.delete_cookie(
+        SESSION_COOKIE,
+        path="/",
+        secure=_cookie_secure(services),
+        httponly=True,
+        samesite="strict",
+    )
     return response
 
 

@@ -65,6 +65,8 @@ class ProgressBar(Protocol):
 
     def advance(self, task_id: Any, advance: float = 1) -> None: ...
 
+    def update(self, task_id: Any, *, total: float | None = None) -> None: ...
+
 
 class _Silent:
     """The progress display when stderr is not a terminal: does nothing, costs nothing."""
@@ -79,6 +81,9 @@ class _Silent:
         return 0
 
     def advance(self, task_id: Any, advance: float = 1) -> None:
+        return None
+
+    def update(self, task_id: Any, *, total: float | None = None) -> None:
         return None
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from scelle.cli.console import emit_json, fail, stderr, stdout
+from scelle.cli.console import emit_json, fail, make_progress, stderr, stdout
 
 if TYPE_CHECKING:
     from scelle.server.container import Services
@@ -580,6 +580,128 @@ def lockdown(
             f"lockdown: {result.tokens} API tokens revoked, {result.enrolments} pending "
             f"enrolments cancelled, {result.uploads} unfinished uploads aborted"
         )
+
+
+@admin_app.command("backup")
+def backup_command(
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="Backup folder to create (must not exist or be empty)."
+    ),
+    keys_out: Path | None = typer.Option(
+        None,
+        "--keys-out",
+        help="Also write the host keys (server secret, audit log key) to this separate "
+        "folder, for your secrets vault; they are never in the backup folder.",
+    ),
+    data: Path | None = DataOption,
+    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Back up the embedded default while it runs: database snapshot, ciphertext, witness.
+
+    The database is copied with SQLite's online backup API (one consistent
+    snapshot, writers go on), then the ciphertext of every available
+    transfer of that snapshot, each checked against its signed digest. Only
+    ciphertext and metadata: no plaintext, no key. PostgreSQL and S3 are
+    backed up with pg_dump and a bucket copy (docs/operations.md).
+    """
+    from scelle.backups.service import back_up
+
+    services = _services(data)
+    with make_progress() as progress:
+        task = progress.add_task("backing up ciphertext", total=None)
+        report = back_up(
+            services,
+            output,
+            keys_out=keys_out,
+            on_total=lambda total: progress.update(task, total=total),
+            advance=lambda count: progress.advance(task, count),
+        )
+    summary = {
+        "path": str(report.path),
+        "blobs": report.blobs,
+        "bytes": report.bytes,
+        "gone": report.gone,
+        "witness_files": report.witness_files,
+        "keys_written": report.keys_written,
+    }
+    if json_out:
+        emit_json(summary)
+        return
+    stdout.print(
+        f"backed up the database, {report.blobs} ciphertext(s) ({report.bytes} bytes) and"
+        f" {report.witness_files} witness checkpoint(s) to {report.path}"
+    )
+    if report.gone:
+        stdout.print(f"{len(report.gone)} transfer(s) purged while the backup ran stay gone")
+    if keys_out is not None:
+        stdout.print(f"host keys written to {keys_out}: keep them apart from the backup")
+
+
+@admin_app.command("restore")
+def restore_command(
+    source: Path = typer.Argument(..., help="A folder written by scelle admin backup."),
+    data: Path = typer.Option(
+        ..., "--data", help="The new data folder to create (must not exist or be empty)."
+    ),
+    keys: Path | None = typer.Option(
+        None,
+        "--keys",
+        help="The folder backup --keys-out wrote (else SCELLE_SECRET_KEY and "
+        "SCELLE_AUDIT_LOG_KEY must be set).",
+    ),
+    log_key: str | None = typer.Option(
+        None,
+        "--log-key",
+        envvar="SCELLE_AUDIT_LOG_VERIFIER",
+        help="The log key you pinned (<name>+<id>+<key>, or a file holding it): the "
+        "restored audit log must verify against it.",
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Restore a backup into a new data folder, checking everything first.
+
+    Refuses a non-empty target. Checks the database's integrity, the keys
+    against the backup, every ciphertext's SHA-256 against the database, and
+    the audit log against the log key and the witness copies; the folder
+    appears only when all pass. Then run scelle worker --once on it: it
+    purges what expired since the backup.
+    """
+    from scelle.backups.service import restore
+    from scelle.config import load_settings
+
+    settings = load_settings()
+    if settings.database_url:
+        fail("restore rebuilds an embedded data folder; restore PostgreSQL with pg_restore")
+    pinned = _read_log_key(log_key) if log_key else None
+    with make_progress() as progress:
+        task = progress.add_task("restoring ciphertext", total=None)
+        report = restore(
+            source,
+            data,
+            keys=keys,
+            log_key=pinned,
+            settings=settings,
+            on_total=lambda total: progress.update(task, total=total),
+            advance=lambda count: progress.advance(task, count),
+        )
+    summary = {
+        "path": str(report.path),
+        "blobs": report.blobs,
+        "bytes": report.bytes,
+        "gone": report.gone,
+        "audit_entries": report.audit_entries,
+        "checkpoints": report.checkpoints,
+        "tree_heads": report.tree_heads,
+    }
+    if json_out:
+        emit_json(summary)
+        return
+    stdout.print(
+        f"restored {report.blobs} ciphertext(s) ({report.bytes} bytes) into {report.path};"
+        f" audit log ok: {report.audit_entries} entries, {report.checkpoints} checkpoint(s),"
+        f" {report.tree_heads} witness copies"
+    )
+    stdout.print(f"next: scelle worker --once --data {report.path}  (purges what expired since)")
 
 
 def register(app: typer.Typer) -> None:

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -24,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from scelle.crash_points import crash_point
 from scelle.errors import ServiceUnavailable
 
-__all__ = ["FAILURE_EVENTS", "Database"]
+__all__ = ["FAILURE_EVENTS", "Database", "FairLock"]
 
 # Key in ``Session.info`` of writes that must outlive a rollback: a list of
 # callables, each appending one audit event to the log (or spending one
@@ -50,8 +53,109 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# How long a transaction waits for its turn to write before it answers 503.
+SQLITE_WRITER_WAIT_SECONDS = 30.0
+
+
+class FairLock:
+    """A FIFO lock with a bounded wait: waiters get it in arrival order.
+
+    SQLite has one write lock and no queue: under many writers its busy
+    handler (sleep and retry) lets newcomers overtake those that have waited
+    longest, which starve past the busy timeout. In one process, taking this
+    lock before ``BEGIN IMMEDIATE`` makes them wait their turn instead. It
+    is released by whichever thread ends the transaction (a request may end
+    it on another thread than the one that began it), so it has no owner.
+    """
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._held = False
+        self._waiters: deque[threading.Event] = deque()
+
+    def acquire(self, timeout: float) -> bool:
+        """Wait at most ``timeout`` seconds for the lock, behind earlier waiters."""
+        with self._mutex:
+            if not self._held and not self._waiters:
+                self._held = True
+                return True
+            turn = threading.Event()
+            self._waiters.append(turn)
+        if turn.wait(timeout):
+            return True
+        with self._mutex:
+            if turn.is_set():  # handed over just as the wait ran out
+                return True
+            self._waiters.remove(turn)
+            return False
+
+    @property
+    def waiting(self) -> int:
+        """How many are waiting for the lock now."""
+        with self._mutex:
+            return len(self._waiters)
+
+    def release(self) -> None:
+        """Hand the lock to the longest waiter, or free it."""
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().set()  # stays held: handed over, not raced for
+            else:
+                self._held = False
+
+
+def _writer_connection_class(lock: FairLock, wait: float) -> type[sqlite3.Connection]:
+    """A sqlite3 connection that holds ``lock`` from BEGIN IMMEDIATE until it really ends.
+
+    The lock is given back after the COMMIT or ROLLBACK has run (SQLAlchemy's
+    commit events fire before it), so the next writer finds SQLite's write
+    lock free and never falls into its busy handler's sleeps.
+    """
+
+    class WriterConnection(sqlite3.Connection):
+        holds_writer_lock = False
+
+        def begin_immediate(self) -> None:
+            if not lock.acquire(wait):
+                raise PoolTimeout(f"waited {wait:.0f} s for a turn to write to SQLite")
+            self.holds_writer_lock = True
+            try:
+                self.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                self._release()
+                raise
+
+        def _release(self) -> None:
+            if self.holds_writer_lock:
+                self.holds_writer_lock = False
+                lock.release()
+
+        def commit(self) -> None:
+            super().commit()  # on failure the transaction is still open: rollback releases
+            self._release()
+
+        def rollback(self) -> None:
+            try:
+                super().rollback()
+            finally:
+                self._release()
+
+        def close(self) -> None:
+            try:
+                super().close()
+            finally:
+                self._release()
+
+    return WriterConnection
+
+
 def _sqlite_begin_immediate(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    raw = connection.connection.dbapi_connection
+    begin = getattr(raw, "begin_immediate", None)
+    if begin is None:  # not one of ours (a connection made outside Database)
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        begin()
 
 
 class Database:
@@ -59,6 +163,7 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self.writer_lock: FairLock | None = None
         # As many connections as the server has request threads (anyio's 40),
         # so a burst waits on the database, not on the pool.
         kwargs: dict[str, Any] = {
@@ -72,7 +177,14 @@ class Database:
             # BEGIN IMMEDIATE so that a transaction takes the write lock up
             # front and waits for it (busy_timeout), instead of failing with
             # "database is locked" when a read turns into a write under load.
-            kwargs["connect_args"] = {"check_same_thread": False, "isolation_level": None}
+            # Writers in this process queue for SQLite's one write lock in
+            # arrival order (FIFO) instead of racing its busy handler.
+            self.writer_lock = FairLock()
+            kwargs["connect_args"] = {
+                "check_same_thread": False,
+                "isolation_level": None,
+                "factory": _writer_connection_class(self.writer_lock, SQLITE_WRITER_WAIT_SECONDS),
+            }
         self.engine: Engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)

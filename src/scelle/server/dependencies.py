@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
-from collections.abc import Iterator
+import weakref
+from collections.abc import AsyncIterator, Callable
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, TypeVar
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
@@ -32,7 +35,33 @@ __all__ = [
     "current_user",
     "get_services",
     "get_session",
+    "in_transaction_thread",
 ]
+
+R = TypeVar("R")
+
+# Threads that may wait for a turn to write (SQLite's one write lock), apart
+# from the request threads (anyio's 40). A request's transaction spans
+# several thread hops (its dependencies, then the endpoint); if waiters held
+# every request thread, the transaction holding the lock could never get
+# the thread it needs to finish, and all would wait out the 30 s bound.
+TRANSACTION_THREADS = 256
+_transaction_limiters: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, anyio.CapacityLimiter
+] = weakref.WeakKeyDictionary()
+
+
+def _transaction_limiter() -> anyio.CapacityLimiter:
+    loop = asyncio.get_running_loop()
+    limiter = _transaction_limiters.get(loop)
+    if limiter is None:
+        limiter = _transaction_limiters[loop] = anyio.CapacityLimiter(TRANSACTION_THREADS)
+    return limiter
+
+
+async def in_transaction_thread(function: Callable[..., R], *args: object) -> R:
+    """Run ``function`` (which begins or ends a transaction) on a thread of its own pool."""
+    return await anyio.to_thread.run_sync(function, *args, limiter=_transaction_limiter())
 
 
 def get_services(request: Request) -> Services:
@@ -43,10 +72,39 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_session(services: ServicesDep) -> Iterator[Session]:
-    """One request, one transaction: committed before the response is sent."""
-    with services.database.transaction() as session:
+async def get_session(services: ServicesDep) -> AsyncIterator[Session]:
+    """One request, one transaction: committed before the response is sent.
+
+    On SQLite the transaction begins here, waiting for its turn to write on
+    a thread that is not a request thread (see ``TRANSACTION_THREADS``); the
+    dependencies and the endpoint then run with the write lock held.
+    """
+    unit = services.database.transaction()
+
+    def begin() -> Session:
+        session = unit.__enter__()
+        if services.database.writer_lock is not None:
+            try:
+                session.connection()  # BEGIN IMMEDIATE: wait for the turn now
+            except BaseException as exc:
+                unit.__exit__(type(exc), exc, exc.__traceback__)  # 503 for a timeout
+                raise
+        return session
+
+    session = await in_transaction_thread(begin)
+    # The commit gets a thread of its own, like FastAPI's exits: it must never
+    # wait behind the transactions that wait for the lock it holds.
+    own_thread = anyio.CapacityLimiter(1)
+    try:
         yield session
+    except BaseException as exc:
+        ended = anyio.to_thread.run_sync(
+            unit.__exit__, type(exc), exc, exc.__traceback__, limiter=own_thread
+        )
+        if not await ended:
+            raise
+    else:
+        await anyio.to_thread.run_sync(unit.__exit__, None, None, None, limiter=own_thread)
 
 
 DbSession = Annotated[Session, Depends(get_session, scope="function")]

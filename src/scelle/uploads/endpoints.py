@@ -50,6 +50,7 @@ from scelle.server.dependencies import (
     DbSession,
     ServicesDep,
     current_user,
+    in_transaction_thread,
 )
 from scelle.server.errors import error_response
 from scelle.storage.blob_store import UploadWriter
@@ -199,7 +200,7 @@ async def _short_transaction(
         with services.database.transaction() as session:
             return work(session, current_user(request, session, services))
 
-    return await run_in_threadpool(run)
+    return await in_transaction_thread(run)
 
 
 def _write(writer: UploadWriter, hasher: Any, data: bytes) -> None:

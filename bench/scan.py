@@ -3,7 +3,9 @@
 Usage: .venv/bin/python bench/scan.py [--size-mib 1024] [--small-mib 100] [--repeat 1]
 
 A synthetic CSV (bench/gen_records.py: made-up people, never real data) is
-generated in a temporary folder, scanned by `scelle scan --json` and counted
+generated in a temporary folder, scanned by `scelle scan --json` (default:
+one process per core, up to 4) and by `scelle scan --json --jobs 1` (one
+process), and counted
 by `grep -cE` with the scanner's NIR regex, in the C locale (byte matching,
 grep's fastest) and in this machine's default locale. Each is a fresh process;
 the best of --repeat runs is kept.
@@ -98,6 +100,10 @@ def measure(work: Path, size: int, repeat: int, *, with_grep: bool) -> dict[str,
     result["scelle"] = (seconds, rss)
     result["problems"] = check(report, counts)
     if with_grep:
+        seconds, rss, out = best([*scelle, "--jobs", "1"], repeat)
+        result["scelle 1"] = (seconds, rss)
+        result["problems"] += check(json.loads(out), counts)
+    if with_grep:
         for name, locale in (("grep C", "C"), ("grep default", None)):
             env = dict(os.environ)
             if locale:
@@ -126,20 +132,23 @@ def main() -> None:
         f"best of {args.repeat}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}"
     )
     scelle_s, scelle_rss = large["scelle"]  # type: ignore[misc]
-    print(f"{'tool':<28} {'s':>8} {'MB/s':>8} {'scelle/tool':>12}")
+    single_s, single_rss = large["scelle 1"]  # type: ignore[misc]
+    print(f"{'tool':<28} {'s':>8} {'MB/s':>8} {'scelle/tool':>12} {'scelle -j1/tool':>16}")
     print(f"{'scelle scan --json':<28} {scelle_s:>8.2f} {size / scelle_s / 1e6:>8.1f}")
+    print(f"{'scelle scan --json --jobs 1':<28} {single_s:>8.2f} {size / single_s / 1e6:>8.1f}")
     for name, label in (("grep C", "grep -cE (LC_ALL=C)"),
                         ("grep default", f"grep -cE ({default_locale})")):  # fmt: skip
         grep_s, _, lines = large[name]  # type: ignore[misc]
-        ratio = grep_s / scelle_s
-        print(f"{label:<28} {grep_s:>8.2f} {size / grep_s / 1e6:>8.1f} {ratio:>11.2f}x"
+        print(f"{label:<28} {grep_s:>8.2f} {size / grep_s / 1e6:>8.1f} "
+              f"{grep_s / scelle_s:>11.2f}x {grep_s / single_s:>15.2f}x"
               f"   ({lines} lines; reference {large['nir_lines']})")  # fmt: skip
     problems = large["problems"] or small["problems"]
     print("scan counts = reference counts:", "yes" if not problems else f"NO {problems}")
     small_rss = small["scelle"][1]  # type: ignore[index]
     print(
         f"peak RSS of scelle scan: {small_rss / 1024:.1f} MiB at {args.small_mib} MiB, "
-        f"{scelle_rss / 1024:.1f} MiB at {args.size_mib} MiB"
+        f"{scelle_rss / 1024:.1f} MiB at {args.size_mib} MiB "
+        f"(largest process; --jobs 1: {single_rss / 1024:.1f} MiB)"
     )
     print(f"(generating the {args.size_mib} MiB file took {large['gen_s']:.1f} s)")
 

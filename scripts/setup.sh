@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything Scellé needs on a fresh Debian machine, idempotently:
 #   system packages (the reference `age` tool for interop tests, libfaketime
-#   for the clock-jump fault tests, nginx for the transfer benchmark), the
+#   for the clock-jump fault tests, nginx for the transfer benchmark, the
+#   DejaVu fonts the PDF letters embed), the
 #   Python virtualenv from the hashed lock file, and the npm packages the tus
 #   interop and SSO tests run.
 # Usage: scripts/setup.sh [--runtime-only]
@@ -20,6 +21,8 @@ if [ "$runtime_only" = 0 ]; then
     command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx-light)
     command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 fi
+# The PDF letters and notices embed DejaVu Sans (French accents and the rest of Unicode).
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 if [ "${#need_apt[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         log "installing system packages: ${need_apt[*]}"

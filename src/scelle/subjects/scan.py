@@ -11,14 +11,22 @@ How it goes, for a delimited file (CSV/TSV, any delimiter):
    row is a header.
 2. The header and the first rows decide what each column is (header words and
    value heuristics, :mod:`scelle.subjects.kinds`).
-3. Each block of whole lines is split into cells and transposed; each column's
-   values are joined and searched with compiled bytes regexes in one C call per
-   column and kind. NIR-shaped values are looked for in *every* column (a
-   cheap digit-run count skips columns without one), their keys checked
-   (:func:`scelle.subjects.nir.split_by_key`); a wrong key counts apart as
-   ``invalid``. From the first block holding a quote character on, the rest of
-   the file goes through the ``csv`` module (quoted cells may hold delimiters
-   and newlines).
+3. Each block of whole lines (4 MiB) is split into cells in one call
+   (newlines first turned into "delimiter + newline") and, when every line
+   has the table's number of cells, each column is a slice of that list: no
+   Python code runs per line or per cell (a ragged block goes line by line).
+   Each column's cells are joined and searched with compiled bytes regexes
+   in one C call per column and kind, behind cheap tests on a digit map of
+   the column (a NIR needs a run of 15 digits, or 2A/2B and 8 digits). A
+   column of bare NIRs is recognised by its shape without the regex.
+   NIR-shaped values are looked for in *every* column, their keys checked
+   all at once (:func:`scelle.subjects.nir.key_mask`); a wrong key counts
+   apart as ``invalid``. From the first block holding a quote character on,
+   the rest of the file goes through the ``csv`` module (quoted cells may
+   hold delimiters and newlines).
+4. A large file is cut into line-aligned byte ranges scanned by forked
+   processes (``jobs``); their counts add up to the single-process result. A
+   range that meets a quote stops there and the csv module reads on from it.
 
 XLSX goes through ``openpyxl`` in read-only (streaming) mode, plain text line
 by line as one column. UTF-16 files are decoded as a text stream.

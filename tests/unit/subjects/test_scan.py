@@ -254,6 +254,8 @@ def test_processes_over_byte_ranges_give_the_single_process_result(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(scan_module, "BLOCK_BYTES", 4096)
+    # A thread left by another test (a fixture's) would make the scan stay in one process.
+    monkeypatch.setattr(scan_module.threading, "active_count", lambda: 1)
     path = tmp_path / "gen.csv"
     counts = generate(path, size=200_000, seed=5, keep_nirs=True)
     size = path.stat().st_size

@@ -502,26 +502,21 @@ def _feed_range(
     delimiters and newlines), and nothing from there on has been counted.
     """
     raw.seek(start)
-    pending = b""
-    offset = position = start
+    offset = start
     while True:
-        want = BLOCK_BYTES if end is None else min(BLOCK_BYTES, end - position)
-        chunk = raw.read(want) if want > 0 else b""
-        position += len(chunk)
-        block = pending + chunk
-        pending = b""
-        if chunk:
-            cut = block.rfind(b"\n") + 1
-            block, pending = block[:cut], block[cut:]
-        if b'"' in block or b'"' in pending:
+        want = BLOCK_BYTES if end is None else min(BLOCK_BYTES, end - offset)
+        block = raw.read(want) if want > 0 else b""
+        if not block:
+            return None
+        if not block.endswith(b"\n"):
+            # The rest of the cut line (`end` is a line start: it stays before it).
+            block += raw.readline()
+        if b'"' in block:
             return offset
         offset += len(block)
-        if block:
-            if b"\r" in block:
-                block = block.replace(b"\r\n", b"\n")
-            table.feed_block(block, sep)
-        if not chunk:
-            return None
+        if b"\r" in block:
+            block = block.replace(b"\r\n", b"\n")
+        table.feed_block(block, sep)
 
 
 def _workers(jobs: int | None, size: int) -> int:

@@ -2,9 +2,10 @@
 # Install everything Scellé needs on a fresh Debian machine, idempotently:
 #   system packages (the reference `age` tool for interop tests, libfaketime
 #   for the clock-jump fault tests, nginx for the transfer benchmark, Debian's
-#   chromium for the browser tests), the Python virtualenv from the hashed lock
-#   file, the web UI's browser bundle (web/: npm ci + esbuild, from
-#   web/package-lock.json), and the npm packages the tus interop and SSO tests run.
+#   chromium for the browser tests, the DejaVu fonts the PDF letters embed), the
+#   Python virtualenv from the hashed lock file, the web UI's browser bundle
+#   (web/: npm ci + esbuild, from web/package-lock.json), and the npm packages
+#   the tus interop and SSO tests run.
 # Usage: scripts/setup.sh [--runtime-only]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,8 @@ if [ "$runtime_only" = 0 ]; then
 fi
 # node and npm build the web UI's bundle, which the server itself serves.
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
+# The PDF letters and notices embed DejaVu Sans (French accents and the rest of Unicode).
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 if [ "${#need_apt[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         log "installing system packages: ${need_apt[*]}"

@@ -1,6 +1,8 @@
 """Breach drill over the real app (HTTP, SQLite, local blobs): several organisations, synthetic
 NIRs, one account compromised for a window -> the assessment lists exactly what it downloaded,
 the subject counts match, the letters name exactly the people concerned, the server holds no NIR.
+The key-scope assessment and the PDF letters go through the `scelle` commands in their own
+processes; the transfers go through the HTTP API in this process.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ import base64
 import csv
 import hashlib
 import json
+import subprocess
+import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +21,7 @@ from typing import Any
 import pytest
 from bench.gen_records import generate
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 from tests import factories
 from tests.factories import Member
 
@@ -35,6 +40,8 @@ from scelle.subjects import nir
 from scelle.transfers import service as transfers_service
 
 pytestmark = pytest.mark.integration
+
+SCELLE = str(Path(sys.executable).parent / "scelle")
 
 
 def auth(member: Member) -> dict[str, str]:
@@ -82,6 +89,23 @@ def send_file(
 def download(client: TestClient, member: Member, transfer_id: str) -> None:
     got = client.get(f"/api/v1/transfers/{transfer_id}/content", headers=auth(member))
     assert got.status_code == 200, got.text
+
+
+def cli(*args: str) -> None:
+    """Run a `scelle` command in its own process (the CLI users run); it must succeed.
+
+    It inherits this process's SCELLE_* store settings (the backend's database URL).
+    """
+    done = subprocess.run([SCELLE, *args], capture_output=True, text=True, check=False, timeout=300)
+    assert done.returncode == 0, done.stderr
+
+
+def pdf_text(path: Path) -> str:
+    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(path).pages)
+
+
+def every_nir_of(files: dict[str, Path]) -> set[str]:
+    return {p["nir"] for f in files.values() for p in people_of(f)}
 
 
 def people_of(path: Path) -> list[dict[str, str]]:
@@ -134,11 +158,14 @@ def test_breach_drill(client: TestClient, services: Services, tmp_path: Path) ->
     assert "Art. 34(3)(a) applies" in report["notice"]
 
     # The key scope: bob's device key compromised -> plaintext readable, letters required.
+    # Through the host command, as an operator runs it (the server's store, another process).
+    keyed_file = tmp_path / "keyed.json"
+    cli("breach", "assess", "--from", start.isoformat(), "--to", end.isoformat(), "--scope",
+        "key", "--account", bob.email, "--aware-at", (end + timedelta(hours=1)).isoformat(),
+        "--format", "json", "-o", str(keyed_file),
+        "--data", str(services.settings.data))  # fmt: skip
+    keyed = json.loads(keyed_file.read_text())
     with services.database.transaction() as session:
-        keyed = breach_service.assess(
-            session, services, start=start, end=end, scope="key", account=bob.email,
-            aware_at=end + timedelta(hours=1),
-        )  # fmt: skip
         register = breach_service.register(session)
     assert {t["id"] for t in keyed["transfers"]} == {t_a, t_b}
     assert keyed["plaintext_exposed"] == "yes"
@@ -171,6 +198,30 @@ def test_breach_drill(client: TestClient, services: Services, tmp_path: Path) ->
     assert "coordonnées bancaires" in first
     english = write_letters(found[:1], keyed, tmp_path / "en", org="Lab X", contact="c", lang="en")
     assert "bank details" in english[0].read_text()
+    # The same through `scelle breach letters --format pdf`, on lab-x's side, for the first
+    # 40 people of each of its two files (a PDF takes ~0.1 s): one PDF per person, naming
+    # exactly those of the exposed transfer, and not their NIR.
+    short = tmp_path / "patients-short.csv"
+    rows = patients.read_text().splitlines()
+    chosen = rows[1:41] + rows[1 + len(people_of(files["a"])) :][:40]
+    short.write_text("\n".join([rows[0], *chosen]) + "\n")
+    cli("breach", "letters", "--assessment", str(keyed_file), "--patients", str(short),
+        "--id-column", "nir", "--name-column", "nom", "--address-columns", "adresse",
+        "--org", "Lab X", "--contact", "dpo@x.test", "--key-file", str(key_x),
+        "--format", "pdf", "-o", str(tmp_path / "pdf"))  # fmt: skip
+    texts = [pdf_text(path) for path in sorted((tmp_path / "pdf").glob("letter-*.pdf"))]
+    in_list = {line.split(";")[1] for line in chosen}
+    expected = {
+        name
+        for p in people_of(files["a"])
+        if p["nir"] in valid["a"] and (name := f"{p['prenom']} {p['nom']} #{p['id']}") in in_list
+    }
+    assert 0 < len(expected) < len(in_list)
+    assert len(texts) == len(expected)
+    assert {name for name in in_list if any(f"{name} " in text for text in texts)} == expected
+    assert all("coordonnées bancaires" in text for text in texts)
+    every_nir = every_nir_of(files)
+    assert not any(value in text.replace(" ", "") for value in every_nir for text in texts)
 
     # The server's data (database and blobs) holds no NIR, no name of the files.
     every_nir = set().union(*valid.values())

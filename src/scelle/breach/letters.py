@@ -3,8 +3,10 @@
 The organisation holds its pseudonymisation key and its own patient list (CSV
 with an identifier column, a name column and address columns). It recomputes
 each patient's subject-index pseudonym and keeps those the assessment lists:
-only it can, the server never could. One plain-text letter per person, in
-French by default (``lang="en"`` for English). Pure: no server code.
+only it can, the server never could. One letter per person, plain text or
+PDF (:mod:`scelle.breach.pdf`), in French by default (``lang="en"`` for
+English). A letter names the kinds of data concerned, never the values (no
+identifier, no result, no comment). Pure: no server code.
 """
 
 from __future__ import annotations
@@ -179,14 +181,28 @@ def write_letters(
     org: str,
     contact: str,
     lang: str = "fr",
+    output_format: str = "txt",
 ) -> list[Path]:
-    """One text letter per person in ``out_dir`` (``letter-0001.txt``...); returns the paths."""
+    """One letter per person in ``out_dir`` (``letter-0001.txt`` or ``.pdf``...); returns the paths.
+
+    Raises InvalidInput for an unknown language or format, or (PDF) no font.
+    """
     if lang not in {"fr", "en"}:
         raise InvalidInput("the language is fr or en")
+    if output_format not in {"txt", "pdf"}:
+        raise InvalidInput("the letters' format is txt or pdf")
+    if output_format == "pdf":
+        from scelle.breach.pdf import find_font, letter_pdf
+
+        find_font()  # before any file is written
     out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     paths: list[Path] = []
     for number, person in enumerate(people, start=1):
-        path = out_dir / f"letter-{number:04d}.txt"
-        path.write_text(_letter(person, assessment, org, contact, lang), encoding="utf-8")
+        text = _letter(person, assessment, org, contact, lang)
+        path = out_dir / f"letter-{number:04d}.{output_format}"
+        if output_format == "pdf":
+            path.write_bytes(letter_pdf(text))
+        else:
+            path.write_text(text, encoding="utf-8")
         paths.append(path)
     return paths

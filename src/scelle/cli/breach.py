@@ -47,14 +47,32 @@ def assess_command(
         None, "--aware-at", help="When the controller became aware (default: now); +72 h deadline."
     ),
     dpo_contact: str | None = typer.Option(None, "--dpo", help="DPO contact for the notice."),
-    output_format: str = typer.Option("md", "--format", help="md or json."),
+    output_format: str = typer.Option(
+        "md", "--format", help="md (the notice), json (the whole assessment) or pdf (the notice)."
+    ),
+    lang: str | None = typer.Option(
+        None, "--lang", help="Language of the notice: fr or en (default: fr for pdf, en for md)."
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write to this file (required for pdf)."
+    ),
     data: Path | None = typer.Option(None, "--data", envvar="SCELLE_DATA", help="Data folder."),
 ) -> None:
     """Which transfers a breach exposed, whether plaintext could be read, how many people and
     records, the 72-hour deadline, and a draft art. 33(3) notice; kept in the breach register."""
-    if output_format not in {"md", "json"}:
-        fail("--format is md or json (PDF is not produced: no PDF library is locked)")
+    if output_format not in {"md", "json", "pdf"}:
+        fail("--format is md, json or pdf")
+    language = lang or ("fr" if output_format == "pdf" else "en")
+    if language not in {"fr", "en"}:
+        fail("--lang is fr or en")
+    if output_format == "pdf":
+        if output is None:
+            fail("--format pdf needs --output FILE")
+        from scelle.breach.pdf import find_font
+
+        find_font()  # no font: say so before the assessment is recorded
     from scelle.breach import service
+    from scelle.breach.notice import render_markdown
     from scelle.config import load_settings
     from scelle.server.container import build_services
 
@@ -70,10 +88,30 @@ def assess_command(
             aware_at=_moment(aware_at, "--aware-at") if aware_at else None,
             dpo_contact=dpo_contact,
         )
-    if output_format == "json":
-        emit_json(report)
+    notice = report["notice"] if language == "en" else render_markdown(report, "fr")
+    if output_format == "pdf":
+        from scelle.breach.pdf import notice_pdf
+
+        assert output is not None  # noqa: S101  (checked above)
+        _write(output, notice_pdf(notice))
+        stdout.print(f"notice of assessment {report['id']} written to {output}")
+    elif output_format == "json":
+        text = json.dumps(report, indent=2, sort_keys=True, default=str) + "\n"
+        if output is None:
+            emit_json(report)
+        else:
+            _write(output, text.encode())
+    elif output is None:
+        sys.stdout.write(notice)
     else:
-        sys.stdout.write(report["notice"])
+        _write(output, notice.encode())
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        path.expanduser().write_bytes(data)
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror}")
 
 
 @breach_app.command("register")
@@ -117,12 +155,15 @@ def letters_command(
     org: str = typer.Option(..., "--org", help="Your organisation's name, to sign the letters."),
     contact: str = typer.Option(..., "--contact", help="Whom people may contact."),
     lang: str = typer.Option("fr", "--lang", help="fr (default) or en."),
+    output_format: str = typer.Option(
+        "txt", "--format", help="txt (default) or pdf: one file per person."
+    ),
     key_file: Path | None = typer.Option(
         None, "--key-file", envvar="SCELLE_PSEUDONYM_KEY", help="Your pseudonymisation key."
     ),
 ) -> None:
     """On the sending organisation's side: map the exposed pseudonyms back to your patients
-    (your key + your list) and write one plain-text letter per person."""
+    (your key + your list) and write one letter per person (text or PDF)."""
     from scelle.breach.letters import exposed_people, write_letters
     from scelle.client.pseudonym_key import load_key
 
@@ -139,7 +180,15 @@ def letters_command(
         name_column=name_column,
         address_columns=[c for c in address_columns.split(",") if c.strip()],
     )
-    paths = write_letters(people, report, output.expanduser(), org=org, contact=contact, lang=lang)
+    paths = write_letters(
+        people,
+        report,
+        output.expanduser(),
+        org=org,
+        contact=contact,
+        lang=lang,
+        output_format=output_format,
+    )
     stdout.print(f"{len(paths)} letters written to {output}")
 
 

@@ -33,13 +33,21 @@ class Kind(StrEnum):
 #: Kinds that identify one data subject and go into the subject index.
 SUBJECT_IDENTIFIERS = frozenset({Kind.NIR, Kind.INS})
 
-#: French numbers: +33 or 0, then 9 digits, grouped by 2 with spaces, dots or dashes.
+#: French numbers: +33 or 0, then 9 digits, grouped by 2 with spaces, dots or dashes,
+#: not inside a longer number. Written to start with a literal "+" or "0" (the
+#: "not after a digit or +" test comes right after it), so that the regex
+#: engine skips every other character in C; same matches as
+#: ``(?<![0-9+])(?:\+33[ .-]?|0033[ .-]?|0)[1-9](?:[ .-]?[0-9]{2}){4}(?![0-9])``.
 PHONE_PATTERN = re.compile(
-    rb"(?<![0-9+])(?:\+33[ .-]?|0033[ .-]?|0)[1-9](?:[ .-]?[0-9]{2}){4}(?![0-9])"
+    rb"(?:\+(?<![0-9+]\+)33[ .-]?|0(?<![0-9+]0)(?:033[ .-]?)?)[1-9]"
+    rb"[ .-]?[0-9]{2}[ .-]?[0-9]{2}[ .-]?[0-9]{2}[ .-]?[0-9]{2}(?![0-9])"
 )
-#: One match per address: a local-part character, "@", a dotted domain (it
-#: starts on the character before "@", which keeps the regex linear).
-EMAIL_PATTERN = re.compile(rb"[A-Za-z0-9._%+-]@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+#: One match per "@" that has a local-part character before it and a dotted
+#: domain after it. The regex starts on the "@" (a literal: the engine jumps
+#: from one to the next) and looks back one character for the local part.
+EMAIL_PATTERN = re.compile(
+    rb"@(?<=[A-Za-z0-9._%+-]@)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+)
 #: 1985-05-14, 14/05/1985, 14-05-1985, 14.05.1985 (a whole cell).
 BIRTH_DATE_PATTERN = re.compile(
     rb"(?m)^[ \t]*(?:(?:19|20)[0-9]{2}-[01][0-9]-[0-3][0-9](?:[T ][0-9:.]+)?"

@@ -11,14 +11,22 @@ How it goes, for a delimited file (CSV/TSV, any delimiter):
    row is a header.
 2. The header and the first rows decide what each column is (header words and
    value heuristics, :mod:`scelle.subjects.kinds`).
-3. Each block of whole lines is split into cells and transposed; each column's
-   values are joined and searched with compiled bytes regexes in one C call per
-   column and kind. NIR-shaped values are looked for in *every* column (a
-   cheap digit-run count skips columns without one), their keys checked
-   (:func:`scelle.subjects.nir.split_by_key`); a wrong key counts apart as
-   ``invalid``. From the first block holding a quote character on, the rest of
-   the file goes through the ``csv`` module (quoted cells may hold delimiters
-   and newlines).
+3. Each block of whole lines (4 MiB) is split into cells in one call
+   (newlines first turned into "delimiter + newline") and, when every line
+   has the table's number of cells, each column is a slice of that list: no
+   Python code runs per line or per cell (a ragged block goes line by line).
+   Each column's cells are joined and searched with compiled bytes regexes
+   in one C call per column and kind, behind cheap tests on a digit map of
+   the column (a NIR needs a run of 15 digits, or 2A/2B and 8 digits). A
+   column of bare NIRs is recognised by its shape without the regex.
+   NIR-shaped values are looked for in *every* column, their keys checked
+   all at once (:func:`scelle.subjects.nir.key_mask`); a wrong key counts
+   apart as ``invalid``. From the first block holding a quote character on,
+   the rest of the file goes through the ``csv`` module (quoted cells may
+   hold delimiters and newlines).
+4. A large file is cut into line-aligned byte ranges scanned by forked
+   processes (``jobs``); their counts add up to the single-process result. A
+   range that meets a quote stops there and the csv module reads on from it.
 
 XLSX goes through ``openpyxl`` in read-only (streaming) mode, plain text line
 by line as one column. UTF-16 files are decoded as a text stream.
@@ -30,8 +38,12 @@ import codecs
 import csv
 import io
 import itertools
+import multiprocessing
+import os
+import threading
 import zipfile
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -55,16 +67,67 @@ BLOCK_BYTES = 4 * 1024 * 1024
 SAMPLE_BYTES = 64 * 1024
 SAMPLE_ROWS = 1000
 BATCH_ROWS = 4096
+#: Files from this size on are scanned by several processes (one byte range each).
+PARALLEL_BYTES = 64 * 1024 * 1024
+MAX_JOBS = 4
 DELIMITERS = ",;\t|"
 
-# Every digit becomes "0", everything else a space: the cheap tests run on it
-# before a regex does. Any NIR holds a run of 8 digits (its last 8, even in
-# Corsica: 2A/2B sit before them); any phone number a run of 9, or three
-# pairs apart.
-_RUN_TABLE = bytes(ord("0") if chr(c) in "0123456789" else ord(" ") for c in range(256))
-_RUN = b"0" * 8
+# Every digit becomes "0", A/B (the letters of 2A/2B) "b", everything else a
+# space: the cheap tests run on it before a regex does. A compact NIR holds a
+# run of 15 digits, or "2A"/"2B" then 8 digits; a phone number a run of 9, or
+# three pairs apart.
+_RUN_TABLE = bytes(
+    ord("0") if chr(c) in "0123456789" else ord("b") if chr(c) in "ABab" else ord(" ")
+    for c in range(256)
+)
+_COMPACT_RUN = b"0" * 15
+_CORSICA_RUN = b"0b" + b"0" * 8
 _PHONE_RUN = b"0" * 9  # 0612345678, +33612345678
 _PHONE_PAIRS = b"00 00 00"  # 06 12 34 56 78, 06.12.34.56.78 (separators became spaces)
+# A column of bare NIRs, one per cell: its shape, checked over the whole column.
+_SHAPE_TABLE = bytes(
+    ord("0")
+    if chr(c) in "0123456789"
+    else ord("b")
+    if chr(c) in "ABab"
+    else ord("\n")
+    if c == 10
+    else ord("x")
+    for c in range(256)
+)
+_NOT_TWO = bytes(0 if c == ord("2") else 1 for c in range(256))
+_IS_LETTER = bytes(1 if c == ord("b") else 0 for c in range(256))
+_FIRST_DIGITS = b"123478"
+
+
+def _bare_nir_column(text: bytes, cells: int) -> bool:
+    """Whether ``text`` is ``cells`` compact NIR shapes joined by newlines, and nothing else.
+
+    Then every cell is one :data:`nir.COMPACT_PATTERN` match, found without
+    running the regex: the layout (a newline every 16 bytes), the characters
+    (digits, 2A/2B at positions 5-6 only) and the first digit are checked with
+    C-level calls over the whole column.
+    """
+    if (
+        cells == 0
+        or len(text) != 16 * cells - 1
+        or text[15::16].count(b"\n") != cells - 1
+        or text.count(b"\n") != cells - 1
+        or text[0::16].translate(None, _FIRST_DIGITS)
+    ):
+        return False
+    shape = text.translate(_SHAPE_TABLE)
+    letters = shape.count(b"b")
+    if shape.count(b"0") + letters != 15 * cells:
+        return False
+    if not letters:
+        return True
+    at_six = shape[6::16]
+    # every letter at position 6, each after the "2" of 2A/2B at position 5
+    return at_six.count(b"b") == letters and not (
+        int.from_bytes(at_six.translate(_IS_LETTER), "little")
+        & int.from_bytes(text[5::16].translate(_NOT_TWO), "little")
+    )
 
 
 @dataclass
@@ -170,24 +233,16 @@ class _Column:
 
     def feed(self, values: Sequence[bytes], identifiers: set[str] | None) -> None:
         """Count one batch of this column's cells."""
-        text = b"\n".join(values)
+        self.feed_text(b"\n".join(values), len(values), values.count(b""), identifiers)
+
+    def feed_text(self, text: bytes, cells: int, empty: int, identifiers: set[str] | None) -> None:
+        """Count one batch of this column: ``cells`` cells joined by newlines, ``empty`` empty."""
         if not text:
             return
         counts = self.counts
         runs = text.translate(_RUN_TABLE)
-        if _RUN in runs or self.spaced_nir:
-            candidates = nir.COMPACT_PATTERN.findall(text)
-            if self.spaced_nir:
-                candidates += [
-                    value.replace(b" ", b"").replace(b".", b"")
-                    for value in nir.SPACED_PATTERN.findall(text)
-                ]
-            if candidates:
-                valid, invalid = nir.split_by_key(candidates)
-                counts[self.id_kind] = counts.get(self.id_kind, 0) + len(valid)
-                self.invalid += invalid
-                if identifiers is not None:
-                    identifiers.update(value.decode("ascii") for value in valid)
+        if self.spaced_nir or _COMPACT_RUN in runs or _CORSICA_RUN in runs:
+            self._count_nirs(text, cells, identifiers)
         if b"@" in text:
             found = len(EMAIL_PATTERN.findall(text))
             if found:
@@ -201,9 +256,32 @@ class _Column:
             if found:
                 counts[Kind.BIRTH_DATE] = counts.get(Kind.BIRTH_DATE, 0) + found
         if self.names or self.health:
-            filled = len(values) - values.count(b"")
+            filled = cells - empty
             kind = Kind.HEALTH_TEXT if self.health else Kind.NAME
             counts[kind] = counts.get(kind, 0) + filled
+
+    def _count_nirs(self, text: bytes, cells: int, identifiers: set[str] | None) -> None:
+        if _bare_nir_column(text, cells):
+            mask = nir.key_mask(text, 16)
+            valid_count = mask.count(1)
+            invalid = cells - valid_count
+            if identifiers is not None:
+                valid = itertools.compress(text.split(b"\n"), mask)
+                identifiers.update(value.decode("ascii").upper() for value in valid)
+        else:
+            candidates = nir.COMPACT_PATTERN.findall(text)
+            if self.spaced_nir:
+                candidates += [
+                    value.replace(b" ", b"").replace(b".", b"")
+                    for value in nir.SPACED_PATTERN.findall(text)
+                ]
+            found, invalid = nir.split_packed(candidates)
+            valid_count = len(found)
+            if identifiers is not None:
+                identifiers.update(value.decode("ascii") for value in found)
+        if valid_count:
+            self.counts[self.id_kind] = self.counts.get(self.id_kind, 0) + valid_count
+        self.invalid += invalid
 
     def findings(self) -> list[Finding]:
         out: list[Finding] = []
@@ -244,6 +322,53 @@ class _Table:
         self.rows += len(rows)
         for index, values in enumerate(itertools.zip_longest(*rows, fillvalue=b"")):
             self._column(index).feed(values, self.identifiers)
+
+    def feed_block(self, block: bytes, sep: bytes) -> None:
+        """Count a block of whole lines (newline-terminated, no CR LF) split by ``sep``.
+
+        When every line has the table's number of cells (the usual case), the
+        block is split once and each column taken by a slice: no Python code
+        runs per line or per cell. Otherwise it goes line by line.
+        """
+        if not block:
+            return
+        if not block.endswith(b"\n"):
+            block += b"\n"
+        rows = block.count(b"\n")
+        width = len(self.columns)
+        if width:
+            # "a;b\nc;d\n" -> [a, b, \nc, d, \n]: each newline starts a cell, so the
+            # lines all have `width` cells exactly when the cells at multiples of
+            # `width` hold all the newlines and the count adds up.
+            flat = block.replace(b"\n", sep + b"\n").split(sep)
+            if len(flat) == rows * width + 1 and (
+                b"".join(flat[width::width]).count(b"\n") == rows
+            ):
+                self.rows += rows
+                first = flat[0:-1:width]
+                self.columns[0].feed_text(
+                    b"".join(first), rows, first.count(b"") + first.count(b"\n"), self.identifiers
+                )
+                for index in range(1, width):
+                    cells = flat[index::width]
+                    self.columns[index].feed_text(
+                        b"\n".join(cells), rows, cells.count(b""), self.identifiers
+                    )
+                return
+        lines = block.split(b"\n")
+        lines.pop()
+        self.feed([line.split(sep) for line in lines])
+
+    def merge(self, columns: Sequence[_Column], rows: int, identifiers: set[str] | None) -> None:
+        """Add the counts of the same table scanned elsewhere (another byte range)."""
+        self.rows += rows
+        for other in columns:
+            column = self._column(other.index)
+            for kind, count in other.counts.items():
+                column.counts[kind] = column.counts.get(kind, 0) + count
+            column.invalid += other.invalid
+        if self.identifiers is not None and identifiers:
+            self.identifiers.update(identifiers)
 
     def findings(self) -> list[Finding]:
         return [finding for column in self.columns for finding in column.findings()]
@@ -305,13 +430,14 @@ def is_header(cells: Sequence[str]) -> bool:
 # --- readers -------------------------------------------------------------------
 
 
-def _delimited(  # noqa: PLR0912, PLR0915  (one streaming loop, its cases in line)
+def _delimited(
     raw: IO[bytes],
     path: str,
     *,
     encoding: str | None,
     delimiter: str | None,
     identifiers: set[str] | None,
+    jobs: int | None,
 ) -> ScanReport:
     sample = raw.read(SAMPLE_BYTES)
     encoding = encoding or detect_encoding(sample)
@@ -350,34 +476,131 @@ def _delimited(  # noqa: PLR0912, PLR0915  (one streaming loop, its cases in lin
         # The header line is skipped by its length in bytes.
         end = sample.find(b"\n", start)
         start = len(sample) if end < 0 else end + 1
-    raw.seek(start)
-    pending = b""
-    offset = start
-    while True:
-        chunk = raw.read(BLOCK_BYTES)
-        block = pending + chunk
-        pending = b""
-        if chunk:
-            cut = block.rfind(b"\n") + 1
-            block, pending = block[:cut], block[cut:]
-        if b'"' in block or b'"' in pending:
-            # From here on, quoted cells: the csv module reads the rest.
-            raw.seek(offset)
-            _feed_csv(raw, encoding, delimiter, table, skip_header=False)
-            break
-        offset += len(block)
-        if block:
-            if b"\r" in block:
-                block = block.replace(b"\r\n", b"\n")
-            lines = block.split(b"\n")
-            if lines[-1] == b"":
-                lines.pop()
-            table.feed([line.split(sep) for line in lines])
-        if not chunk:
-            break
+    quote_at: int | None
+    size = os.fstat(raw.fileno()).st_size
+    workers = _workers(jobs, size - start)
+    if workers > 1:
+        quote_at = _feed_parallel(raw, path, table, sep, start=start, size=size, workers=workers)
+    else:
+        quote_at = _feed_range(raw, table, sep, start, None)
+    if quote_at is not None:
+        # From here on, quoted cells: the csv module reads the rest.
+        raw.seek(quote_at)
+        _feed_csv(raw, encoding, delimiter, table, skip_header=False)
     return ScanReport(
         path, "csv", encoding, delimiter, header, table.rows, table.findings(), identifiers
     )
+
+
+def _feed_range(
+    raw: IO[bytes], table: _Table, sep: bytes, start: int, end: int | None
+) -> int | None:
+    """Feed the lines of ``raw`` from ``start`` (a line start) to ``end`` (one too, or EOF).
+
+    Returns None, or the offset of the first block holding a quote character:
+    the caller reads from there on with the csv module (quoted cells may hold
+    delimiters and newlines), and nothing from there on has been counted.
+    """
+    raw.seek(start)
+    offset = start
+    while True:
+        want = BLOCK_BYTES if end is None else min(BLOCK_BYTES, end - offset)
+        block = raw.read(want) if want > 0 else b""
+        if not block:
+            return None
+        if not block.endswith(b"\n"):
+            # The rest of the cut line (`end` is a line start: it stays before it).
+            block += raw.readline()
+        if b'"' in block:
+            return offset
+        offset += len(block)
+        if b"\r" in block:
+            block = block.replace(b"\r\n", b"\n")
+        table.feed_block(block, sep)
+
+
+def _workers(jobs: int | None, size: int) -> int:
+    if jobs is not None and jobs < 1:
+        raise InvalidInput("--jobs is at least 1")
+    # Workers are forked (spawn would re-import the caller's main module), and
+    # only from a single-threaded process (a fork copies no other thread).
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+        return 1
+    if jobs is not None:
+        return jobs if size >= BLOCK_BYTES * jobs else 1
+    if size < PARALLEL_BYTES:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_JOBS))
+
+
+def _line_start_after(raw: IO[bytes], offset: int) -> int:
+    """The offset of the first line starting at or after ``offset`` (EOF if none)."""
+    raw.seek(offset - 1)
+    position = offset - 1
+    while True:
+        chunk = raw.read(64 * 1024)
+        if not chunk:
+            return position
+        found = chunk.find(b"\n")
+        if found >= 0:
+            return position + found + 1
+        position += len(chunk)
+
+
+def _feed_parallel(
+    raw: IO[bytes], path: str, table: _Table, sep: bytes, *, start: int, size: int, workers: int
+) -> int | None:
+    """Feed ``[start, size)`` in ``workers`` processes, one line-aligned byte range each.
+
+    The counts are sums, so the result is the one a single process gets. A
+    range holding a quote character stops there: the ranges after it are
+    dropped and the caller reads on from that offset with the csv module, as
+    the sequential scan does (before the first quote, newlines end records).
+    """
+    bounds = [start]
+    for index in range(1, workers):
+        bounds.append(
+            max(bounds[-1], _line_start_after(raw, start + (size - start) * index // workers))
+        )
+    bounds.append(size)
+    ranges = [(low, high) for low, high in itertools.pairwise(bounds) if high > low]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=len(ranges), mp_context=context) as pool:
+        futures = [
+            pool.submit(
+                _scan_range,
+                path,
+                sep,
+                table.columns,
+                start=low,
+                end=high,
+                collect=table.identifiers is not None,
+            )
+            for low, high in ranges
+        ]
+        for future in futures:
+            columns, rows, identifiers, quote_at = future.result()
+            table.merge(columns, rows, identifiers)
+            if quote_at is not None:
+                for rest in futures:
+                    rest.cancel()
+                return quote_at
+    return None
+
+
+def _scan_range(
+    path: str, sep: bytes, columns: list[_Column], *, start: int, end: int, collect: bool
+) -> tuple[list[_Column], int, set[str] | None, int | None]:
+    """One worker of :func:`_feed_parallel`: its counts go back to the parent pickled."""
+    table = _Table([], set() if collect else None)
+    table.columns = columns
+    with open(path, "rb") as raw:
+        quote_at = _feed_range(raw, table, sep, start, end)
+    return table.columns, table.rows, table.identifiers, quote_at
 
 
 def _feed_csv(
@@ -497,8 +720,14 @@ def scan_path(
     encoding: str | None = None,
     delimiter: str | None = None,
     collect_identifiers: bool = False,
+    jobs: int | None = None,
 ) -> ScanReport:
     """Scan one file (CSV/TSV, XLSX, plain text) in constant memory.
+
+    ``jobs``: processes for a delimited file, each scanning one byte range
+    (default: up to :data:`MAX_JOBS`, one per available core, from
+    :data:`PARALLEL_BYTES` on; 1 scans in this process). The result does not
+    depend on it.
 
     ``collect_identifiers`` also returns the set of distinct valid NIR/INS
     values found (compact, upper case) in ``report.identifiers``, for the
@@ -516,7 +745,12 @@ def scan_path(
         if delimiter is not None and delimiter.lower() in {"tab", "\\t"}:
             delimiter = "\t"
         return _delimited(
-            raw, str(path), encoding=encoding, delimiter=delimiter, identifiers=identifiers
+            raw,
+            str(path),
+            encoding=encoding,
+            delimiter=delimiter,
+            identifiers=identifiers,
+            jobs=jobs,
         )
 
 

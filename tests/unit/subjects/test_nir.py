@@ -101,3 +101,15 @@ def test_a_letter_department_other_than_corsica_is_invalid_not_a_crash() -> None
         [],
         3,
     )
+
+
+NIR_SHAPED = st.from_regex(r"\A[1-478][0-9]{4}([0-9]{2}|2[ABab])[0-9]{8}\Z")
+
+
+@given(st.lists(NIR_SHAPED, max_size=40))
+def test_the_packed_key_check_agrees_with_the_one_by_one_check(values: list[str]) -> None:
+    candidates = [value.encode() for value in values]
+    assert nir.split_packed(candidates) == nir.split_by_key(candidates)
+    # The column layout of the scanner: one candidate every 16 bytes, newline between.
+    mask = nir.key_mask(b"\n".join(candidates), 16)
+    assert list(mask) == [int(nir.is_valid(value)) for value in values]

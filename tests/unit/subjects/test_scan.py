@@ -248,3 +248,48 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     done = _run("scan", str(bad))
     assert done.returncode == 1
     assert done.stderr.strip() == "error: the file is not a readable XLSX workbook"
+
+
+def test_processes_over_byte_ranges_give_the_single_process_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scan_module, "BLOCK_BYTES", 4096)
+    # A thread left by another test (a fixture's) would make the scan stay in one process.
+    monkeypatch.setattr(scan_module.threading, "active_count", lambda: 1)
+    path = tmp_path / "gen.csv"
+    counts = generate(path, size=200_000, seed=5, keep_nirs=True)
+    size = path.stat().st_size
+    assert scan_module._workers(3, size) == 3  # really forked here
+    single = scan_path(path, jobs=1, collect_identifiers=True)
+    parallel = scan_path(path, jobs=3, collect_identifiers=True)
+    assert parallel.as_dict() == single.as_dict()
+    assert parallel.identifiers == single.identifiers == set(counts.nirs)
+    # A quote in the middle range: from there on the csv module reads, as in one process.
+    lines = path.read_bytes().split(b"\n")
+    middle = len(lines) // 2
+    lines[middle] = lines[middle].replace(b";", b';"x";', 1)
+    lines.insert(middle + 1, b'1;"ROUX";"Anne";1990-10-10;185057800608491;;;;"deux,\nlignes"')
+    path.write_bytes(b"\n".join(lines))
+    single = scan_path(path, jobs=1)
+    parallel = scan_path(path, jobs=3)
+    assert parallel.as_dict() == single.as_dict()
+    assert single.rows == counts.rows + 1
+
+
+def test_a_nir_column_with_odd_cells_counts_like_the_regex(tmp_path: Path) -> None:
+    # Not every cell a bare NIR: the column-wide shape check fails, the regex runs.
+    path = tmp_path / "odd.csv"
+    cells = ["185057800608491", "282072a12345665", "2820722A12345665", "18505780060849",
+             "x185057800608491", "1 85 05 78 006 084 91", "985057800608491",
+             "282072B12345692"]  # fmt: skip
+    path.write_text("nir;x\n" + "".join(f"{cell};{i}\n" for i, cell in enumerate(cells)))
+    report = scan_path(path, collect_identifiers=True)
+    assert by_column(report) == {("nir", "nir"): (4, 0)}
+    assert report.identifiers == {"185057800608491", "282072A12345665", "282072B12345692"}
+    # All bare: the fast path, same counts as one value at a time.
+    bare = tmp_path / "bare.csv"
+    values = ["185057800608491", "282072a12345665", "185057800608492", "282072B12345692"] * 3
+    bare.write_text("nir\n" + "".join(f"{value}\n" for value in values))
+    report = scan_path(bare, collect_identifiers=True)
+    assert by_column(report) == {("nir", "nir"): (9, 3)}
+    assert report.identifiers == {"185057800608491", "282072A12345665", "282072B12345692"}

@@ -15,11 +15,12 @@ import time
 from dataclasses import dataclass
 
 from scelle.accounts import service as accounts
+from scelle.config import Settings
 from scelle.crypto.age.identity import X25519Identity
 from scelle.crypto.signing import SigningKey, key_bundle_message
 from scelle.db.models import Organization, Role
 from scelle.keys import service as keys
-from scelle.server.container import Services
+from scelle.server.container import Services, build_services
 
 PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)
@@ -106,3 +107,18 @@ def member(
         signing_key=signing,
         key_id=key_id,
     )
+
+
+def sender_and_recipient(settings: Settings) -> tuple[Member, Member]:
+    """A sender of ``lab-x`` and a recipient of ``cpam-75``, made in the stores of ``settings``.
+
+    The stores are opened for this and closed again, so a server process can
+    then be started on them.
+    """
+    services = build_services(settings)
+    try:
+        org(services, "lab-x")
+        org(services, "cpam-75")
+        return member(services, "lab-x", Role.SENDER), member(services, "cpam-75", Role.RECIPIENT)
+    finally:
+        services.database.dispose()

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from scelle.client import Keyring, LocalState, ScelleClient, receive, send
 from scelle.config import Settings
-from scelle.db.models import AuditEvent, Role, Transfer
+from scelle.db.models import AuditEvent, Transfer
 from scelle.errors import ServerError
 from scelle.server.container import build_services
 from tests import factories
@@ -36,14 +36,7 @@ def _faked(offset: str) -> dict[str, str]:
 
 def test_an_expired_transfer_is_never_served_after_a_clock_jump(tmp_path: Path) -> None:
     data = tmp_path / "server-data"
-    services = build_services(Settings(data=data))
-    try:
-        factories.org(services, "lab-x")
-        factories.org(services, "cpam-75")
-        ana = factories.member(services, "lab-x", Role.SENDER)
-        bob = factories.member(services, "cpam-75", Role.RECIPIENT)
-    finally:
-        services.database.dispose()
+    ana, bob = factories.sender_and_recipient(Settings(data=data))
     source = tmp_path / "results.csv"
     source.write_bytes(b"nir;result\n")
 

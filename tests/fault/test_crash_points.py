@@ -38,7 +38,7 @@ from sqlalchemy import func, select
 from scelle.client import Keyring, LocalState, ScelleClient, receive, send
 from scelle.config import Settings
 from scelle.crash_points import POINTS
-from scelle.db.models import Role, Transfer, TransferStatus, Upload
+from scelle.db.models import Transfer, TransferStatus, Upload
 from scelle.errors import ServerError
 from scelle.server.container import Services, build_services
 from scelle.worker import run_once
@@ -136,14 +136,7 @@ def _retrying(server: CrashingServer, action: str, call: Callable[[], T]) -> T:
 
 
 def _setup(data: Path, tmp: Path) -> tuple[Party, Party]:
-    services = build_services(Settings(data=data))
-    try:
-        factories.org(services, "lab-x")
-        factories.org(services, "cpam-75")
-        ana = factories.member(services, "lab-x", Role.SENDER)
-        bob = factories.member(services, "cpam-75", Role.RECIPIENT)
-    finally:
-        services.database.dispose()
+    ana, bob = factories.sender_and_recipient(Settings(data=data))
     return (
         Party(ana, LocalState(tmp / "ana"), Keyring(ana.identity, ana.signing_key)),
         Party(bob, LocalState(tmp / "bob"), Keyring(bob.identity, bob.signing_key)),

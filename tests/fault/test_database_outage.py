@@ -19,9 +19,7 @@ import pytest
 
 from scelle.client import Keyring, LocalState, ScelleClient, receive, send
 from scelle.config import Settings
-from scelle.db.models import Role
 from scelle.errors import ServerError
-from scelle.server.container import build_services
 from tests import factories
 from tests.integration.conftest import free_port, start_server, stop_server
 
@@ -121,14 +119,7 @@ def test_a_stopped_database_is_503_and_the_server_recovers(
 ) -> None:
     data = tmp_path / "server-data"
     settings = Settings(data=data, database_url=cluster.url)
-    services = build_services(settings)
-    try:
-        factories.org(services, "lab-x")
-        factories.org(services, "cpam-75")
-        ana = factories.member(services, "lab-x", Role.SENDER)
-        bob = factories.member(services, "cpam-75", Role.RECIPIENT)
-    finally:
-        services.database.dispose()
+    ana, bob = factories.sender_and_recipient(settings)
     source = tmp_path / "results.csv"
     source.write_bytes(b"nir;result\n" * 100)
     ana_state, ana_keys = LocalState(tmp_path / "ana"), Keyring(ana.identity, ana.signing_key)

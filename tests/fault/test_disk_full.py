@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from scelle.client import Keyring, LocalState, ScelleClient, receive, send
 from scelle.config import Settings
-from scelle.db.models import Role, Transfer, TransferStatus, Upload
+from scelle.db.models import Transfer, TransferStatus, Upload
 from scelle.errors import ServerError
 from scelle.server.container import build_services
 from tests import factories
@@ -48,14 +48,7 @@ def test_a_full_blob_volume_is_507_and_changes_nothing_else(
     small_blob_volume: Path, tmp_path: Path
 ) -> None:
     data = small_blob_volume
-    services = build_services(Settings(data=data))
-    try:
-        factories.org(services, "lab-x")
-        factories.org(services, "cpam-75")
-        ana = factories.member(services, "lab-x", Role.SENDER)
-        bob = factories.member(services, "cpam-75", Role.RECIPIENT)
-    finally:
-        services.database.dispose()
+    ana, bob = factories.sender_and_recipient(Settings(data=data))
     big, small = tmp_path / "big.bin", tmp_path / "small.csv"
     big.write_bytes(os.urandom(VOLUME + 4 * 1024 * 1024))
     small.write_bytes(b"nir;result\n" * 1000)

@@ -1,8 +1,11 @@
 """A real ``scelle serve`` process for end-to-end tests, on every backend.
 
 Every test that uses the stores (``settings``, ``services``, ``client``,
-``live_server``) runs on ``sqlite`` and ``postgresql``, and the main flow,
-transfer and upload tests also on ``scale`` (PostgreSQL + SeaweedFS + Redis).
+``live_server``) runs twice: on ``sqlite`` (the embedded default: SQLite and
+a local blob folder, in-memory throttling) and on ``scale`` (PostgreSQL +
+SeaweedFS + Redis, the stack of several server processes). A test that reads
+the embedded blob folder itself runs on ``postgresql`` (with local blobs)
+instead of ``scale``; one that reads the SQLite file runs on ``sqlite`` only.
 The non-embedded runs carry the ``scale`` marker: ``pytest -m "not scale"``
 is the quick embedded-only subset.
 """
@@ -23,16 +26,6 @@ import httpx
 import pytest
 from tests.factories import PASSWORD, totp_code
 
-# Modules whose tests also run on the full scale stack (PostgreSQL + S3 + Redis).
-SCALE_MODULES = {
-    "test_flow",
-    "test_transfers_api",
-    "test_uploads_tus",
-    "test_tus_clients",
-    "test_multiprocess",
-    "test_workers_concurrent",
-    "test_graceful_shutdown",
-}
 # Tests that open the embedded files themselves (the SQLite file, the blob folder):
 # they check what the embedded layout promises, so they run where that layout is.
 NEEDS_SQLITE_FILE = {
@@ -51,15 +44,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" not in metafunc.fixturenames:
         return
     name = metafunc.function.__name__
-    module = metafunc.module.__name__.rsplit(".", 1)[-1]
     params = [pytest.param("sqlite", id="sqlite")]
-    if name not in NEEDS_SQLITE_FILE:
-        # The scale backend is PostgreSQL too (with S3 and Redis): where it
-        # runs, a PostgreSQL-only run would repeat it at the suite's expense.
-        if module in SCALE_MODULES and name not in NEEDS_LOCAL_BLOBS:
-            params.append(pytest.param("scale", id="scale", marks=pytest.mark.scale))
-        else:
-            params.append(pytest.param("postgresql", id="postgresql", marks=pytest.mark.scale))
+    if name in NEEDS_LOCAL_BLOBS:
+        params.append(pytest.param("postgresql", id="postgresql", marks=pytest.mark.scale))
+    elif name not in NEEDS_SQLITE_FILE:
+        params.append(pytest.param("scale", id="scale", marks=pytest.mark.scale))
     metafunc.parametrize("backend", params)
 
 

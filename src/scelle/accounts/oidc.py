@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 from scelle import ids
 from scelle.accounts import repository, tokens
 from scelle.db.base import utcnow
+from scelle.db.engine import FAILURE_EVENTS
 from scelle.db.models import ApiToken, OIDCIdentity, OIDCLogin, Organization, User, UserStatus
 from scelle.errors import InvalidCredentials, NotFound, ServiceUnavailable
 
@@ -313,7 +314,7 @@ def _refuse(session: Session, services: Services, refusal: _RefusedError) -> Inv
 
 
 def claim(session: Session, services: Services, state: str | None) -> ClaimedLogin:
-    """Spend a login's ``state`` (once, unexpired). The edge commits this on its own.
+    """Spend a login's ``state`` (once, unexpired), for good even if the login then fails.
 
     Raises InvalidCredentials for an unknown, used or expired state, NotFound
     when SSO is not configured.
@@ -326,9 +327,16 @@ def claim(session: Session, services: Services, state: str | None) -> ClaimedLog
         now = utcnow()
         if login is None or login.used_at is not None or login.expires_at <= now:
             raise _RefusedError("unknown, used or expired state")
+        if not repository.spend_oidc_login(session, login.state_hash, now):
+            raise _RefusedError("state spent by a concurrent request")
     except _RefusedError as refusal:
         raise _refuse(session, services, refusal) from None
-    login.used_at = now
+    # A failed login rolls the request back; the rollback path writes what
+    # FAILURE_EVENTS holds in a transaction of its own, so the state stays spent.
+    state_hash = login.state_hash
+    session.info.setdefault(FAILURE_EVENTS, []).append(
+        lambda s: repository.spend_oidc_login(s, state_hash, now) and None
+    )
     verifier = services.secret_box.open(login.verifier_sealed, context="oidc:" + login.state_hash)
     return ClaimedLogin(nonce_hash=login.nonce_hash, verifier=verifier.decode())
 

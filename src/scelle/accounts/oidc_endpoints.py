@@ -27,9 +27,9 @@ def callback(  # noqa: PLR0917  (FastAPI passes query parameters by name)
     error: str | None = None,
 ) -> schemas.LoginResponse:
     """Finish the SSO login: a new API token, as the password + second-factor login gives."""
-    # The state is spent in a transaction of its own, so a failed login cannot be replayed.
-    with services.database.transaction() as spend:
-        claimed = oidc.claim(spend, services, state)
+    # The state is spent for good even when the login fails (see oidc.claim):
+    # a failed login cannot be replayed.
+    claimed = oidc.claim(session, services, state)
     result = oidc.finish(session, services, claimed, code=code, error=error)
     devices.notice_login(
         session,

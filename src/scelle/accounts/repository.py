@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from scelle.db.models import (
     ApiToken,
+    OIDCLogin,
     Organization,
     RecoveryCode,
     User,
@@ -31,6 +32,7 @@ __all__ = [
     "prune_challenges",
     "recovery_codes",
     "spend_challenge",
+    "spend_oidc_login",
     "user_by_email",
     "user_by_enrolment_hash",
     "user_by_id",
@@ -172,6 +174,16 @@ def spend_challenge(session: Session, id_hash: str, when: datetime) -> bool:
     result = session.execute(
         update(WebAuthnChallenge)
         .where(WebAuthnChallenge.id_hash == id_hash, WebAuthnChallenge.used_at.is_(None))
+        .values(used_at=when)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def spend_oidc_login(session: Session, state_hash: str, when: datetime) -> bool:
+    """Atomically mark an SSO login's state used: False when another request spent it first."""
+    result = session.execute(
+        update(OIDCLogin)
+        .where(OIDCLogin.state_hash == state_hash, OIDCLogin.used_at.is_(None))
         .values(used_at=when)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -244,6 +244,15 @@ def concurrent(args: argparse.Namespace) -> None:
                         "SCELLE_S3_ACCESS_KEY": seaweed.access_key,
                         "SCELLE_S3_SECRET_KEY": seaweed.secret_key,
                         "SCELLE_REDIS_URL": REDIS_URL,
+                        # One loopback address plays 100 users at once: fresh
+                        # counts, and per-address limits an operator would raise
+                        # for a gateway (the per-account ones are unchanged).
+                        "SCELLE_RATE_LIMIT_PREFIX": f"bench-{os.getpid()}-{workers}",
+                        "SCELLE_THROTTLE_LOGIN_IP": "100000/hour",
+                        "SCELLE_THROTTLE_ENROL_IP": "100000/hour",
+                        "SCELLE_THROTTLE_TOKEN_IP": "1000000/minute",
+                        # 4 processes x 20 connections fit PostgreSQL's default 100.
+                        "SCELLE_DATABASE_POOL_SIZE": "20",
                     }
                 )
                 data = work / f"data-{workers}"

@@ -33,6 +33,13 @@ class Settings(BaseSettings):
 
     data: Path = Field(default=DEFAULT_DATA_DIR, description="data folder (SQLite, blobs, keys)")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite in DATA")
+    database_pool_size: int = Field(
+        default=50,
+        ge=2,
+        le=1000,
+        description="database connections per server process (PostgreSQL's max_connections "
+        "must cover processes x this)",
+    )
     host: str = "127.0.0.1"
     port: int = 8600
     public_url: str | None = Field(default=None, description="URL the clients use, for links")

@@ -161,15 +161,18 @@ def _sqlite_begin_immediate(connection: Connection) -> None:
 class Database:
     """The metadata store: an engine, a session factory, and its migrations."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pool_size: int = 50) -> None:
         self.url = url
         self.writer_lock: FairLock | None = None
-        # As many connections as the server has request threads (anyio's 40),
-        # so a burst waits on the database, not on the pool.
+        # By default as many connections as the server has request threads
+        # (anyio's 40) and some, so a burst waits on the database, not on the
+        # pool; 10 are kept open, the rest opened on demand. Several processes
+        # on one PostgreSQL need processes x pool_size <= its max_connections.
+        kept = min(10, pool_size)
         kwargs: dict[str, Any] = {
             "pool_pre_ping": True,
-            "pool_size": 10,
-            "max_overflow": 40,
+            "pool_size": kept,
+            "max_overflow": pool_size - kept,
             "pool_timeout": 30,
         }
         if url.startswith("sqlite"):

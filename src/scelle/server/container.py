@@ -63,7 +63,7 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
     from scelle.audit.checkpoints import load_log_signer
 
     settings.data.mkdir(parents=True, exist_ok=True, mode=0o700)
-    database = Database(settings.sqlalchemy_url)
+    database = Database(settings.sqlalchemy_url, pool_size=settings.database_pool_size)
     if migrate:
         database.migrate()
         clock.raise_floor(database.latest_recorded_time())

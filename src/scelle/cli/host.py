@@ -7,6 +7,7 @@ the commands so that the client commands stay light.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -616,14 +617,7 @@ def backup_command(
             on_total=lambda total: progress.update(task, total=total),
             advance=lambda count: progress.advance(task, count),
         )
-    summary = {
-        "path": str(report.path),
-        "blobs": report.blobs,
-        "bytes": report.bytes,
-        "gone": report.gone,
-        "witness_files": report.witness_files,
-        "keys_written": report.keys_written,
-    }
+    summary = {**dataclasses.asdict(report), "path": str(report.path)}
     if json_out:
         emit_json(summary)
         return
@@ -684,15 +678,7 @@ def restore_command(
             on_total=lambda total: progress.update(task, total=total),
             advance=lambda count: progress.advance(task, count),
         )
-    summary = {
-        "path": str(report.path),
-        "blobs": report.blobs,
-        "bytes": report.bytes,
-        "gone": report.gone,
-        "audit_entries": report.audit_entries,
-        "checkpoints": report.checkpoints,
-        "tree_heads": report.tree_heads,
-    }
+    summary = {**dataclasses.asdict(report), "path": str(report.path)}
     if json_out:
         emit_json(summary)
         return

@@ -268,42 +268,33 @@ def identity_page(request: Request, session: DbSession, services: ServicesDep) -
     )
 
 
-@router.get("/inbox", response_class=HTMLResponse)
-def inbox_page(request: Request, session: DbSession, services: ServicesDep) -> Response:
-    """Received transfers; their names are decrypted by the bundle."""
+def _box_page(
+    request: Request, session: DbSession, services: ServicesDep, box: str, scope: str
+) -> Response:
+    """The inbox or sent page: the caller's transfers of ``box``, when it holds ``scope``."""
     principal = _principal(request, session, services)
     if principal is None:
         return _to_login(request)
     rows = []
-    if "receive" in principal.scopes:
+    if scope in principal.scopes:
         try:
             anomaly.guard(session, services, principal, "listing")
         except ScelleError as exc:
             return _error_page(request, services, principal, exc)
-        rows = [
-            transfers.describe(session, t) for t in transfers.list_box(session, principal, "inbox")
-        ]
-    return _render(
-        request, services, "inbox.html", page="inbox", principal=principal, transfers=rows
-    )
+        rows = [transfers.describe(session, t) for t in transfers.list_box(session, principal, box)]
+    return _render(request, services, f"{box}.html", page=box, principal=principal, transfers=rows)
+
+
+@router.get("/inbox", response_class=HTMLResponse)
+def inbox_page(request: Request, session: DbSession, services: ServicesDep) -> Response:
+    """Received transfers; their names are decrypted by the bundle."""
+    return _box_page(request, session, services, "inbox", "receive")
 
 
 @router.get("/sent", response_class=HTMLResponse)
 def sent_page(request: Request, session: DbSession, services: ServicesDep) -> Response:
     """Sent transfers (no names: the metadata is encrypted to the recipients only)."""
-    principal = _principal(request, session, services)
-    if principal is None:
-        return _to_login(request)
-    rows = []
-    if "send" in principal.scopes:
-        try:
-            anomaly.guard(session, services, principal, "listing")
-        except ScelleError as exc:
-            return _error_page(request, services, principal, exc)
-        rows = [
-            transfers.describe(session, t) for t in transfers.list_box(session, principal, "sent")
-        ]
-    return _render(request, services, "sent.html", page="sent", principal=principal, transfers=rows)
+    return _box_page(request, session, services, "sent", "send")
 
 
 @router.get("/send", response_class=HTMLResponse)

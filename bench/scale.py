@@ -226,6 +226,19 @@ def serve(env: dict[str, str], data: Path, workers: int) -> tuple[subprocess.Pop
     raise RuntimeError("server did not start")
 
 
+def server_warnings(log: Path) -> None:
+    """Print the server's warnings and errors, counted by message, to stderr (none: nothing)."""
+    counts: dict[str, int] = {}
+    for line in log.read_text(errors="replace").splitlines():
+        # "2026-12-04 01:02:03,456 WARNING scelle.db.engine: database unavailable: ..."
+        for level in (" WARNING ", " ERROR ", " CRITICAL "):
+            if level in line:
+                key = level.strip() + " " + line.split(level, 1)[1][:160]
+                counts[key] = counts.get(key, 0) + 1
+    for key, count in sorted(counts.items(), key=lambda kv: -kv[1]):
+        print(f"server log ({log.name}) {count}x {key}", file=sys.stderr)
+
+
 def concurrent(args: argparse.Namespace) -> None:
     databases = PostgresDatabases()
     with tempfile.TemporaryDirectory(prefix="scelle-bench-") as tmp:
@@ -272,6 +285,7 @@ def concurrent(args: argparse.Namespace) -> None:
                 finally:
                     proc.terminate()
                     proc.wait(timeout=60)
+                    server_warnings(data.parent / f"serve-{workers}.log")
                 rows.append((workers, outcome))
         finally:
             seaweed.stop()

@@ -163,6 +163,7 @@ class Database:
 
     def __init__(self, url: str, *, pool_size: int = 50) -> None:
         self.url = url
+        self.pool_size = pool_size
         self.writer_lock: FairLock | None = None
         # By default as many connections as the server has request threads
         # (anyio's 40) and some, so a burst waits on the database, not on the

@@ -20,6 +20,7 @@ from scelle.accounts.service import (
     authenticate_token,
     csrf_token,
 )
+from scelle.db.engine import Database
 from scelle.errors import AuthenticationRequired, PermissionDenied
 from scelle.server.container import Services
 
@@ -32,6 +33,7 @@ __all__ = [
     "ServicesDep",
     "bearer_token",
     "client_ip",
+    "connection_gate",
     "current_user",
     "get_services",
     "get_session",
@@ -59,6 +61,27 @@ def _transaction_limiter() -> anyio.CapacityLimiter:
     return limiter
 
 
+# Requests that may hold a database connection at once, per database: its
+# pool size. A request takes its place before its first query and gives it
+# back after its commit, so a request never waits for a connection while
+# holding a thread another request needs. Without it, with fewer connections
+# than request threads, threads blocked in the pool's checkout could hold
+# every request thread while the requests holding the connections waited for
+# a thread to run their endpoint, until the pool's 30 s timeout (503s).
+_connection_gates: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, weakref.WeakKeyDictionary[Database, anyio.CapacityLimiter]
+] = weakref.WeakKeyDictionary()
+
+
+def connection_gate(database: Database) -> anyio.CapacityLimiter:
+    """This event loop's admission to ``database``: one place per pooled connection."""
+    gates = _connection_gates.setdefault(asyncio.get_running_loop(), weakref.WeakKeyDictionary())
+    gate = gates.get(database)
+    if gate is None:
+        gate = gates[database] = anyio.CapacityLimiter(database.pool_size)
+    return gate
+
+
 async def in_transaction_thread(function: Callable[..., R], *args: object) -> R:
     """Run ``function`` (which begins or ends a transaction) on a thread of its own pool."""
     return await anyio.to_thread.run_sync(function, *args, limiter=_transaction_limiter())
@@ -75,36 +98,44 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 async def get_session(services: ServicesDep) -> AsyncIterator[Session]:
     """One request, one transaction: committed before the response is sent.
 
-    On SQLite the transaction begins here, waiting for its turn to write on
-    a thread that is not a request thread (see ``TRANSACTION_THREADS``); the
-    dependencies and the endpoint then run with the write lock held.
+    The request first takes its place at the database's connection gate
+    (``connection_gate``), holding no thread and no connection while it
+    waits. On SQLite the transaction then begins here, waiting for its turn
+    to write on a thread that is not a request thread (see
+    ``TRANSACTION_THREADS``); the dependencies and the endpoint then run with
+    the write lock held.
     """
-    unit = services.database.transaction()
-
-    def begin() -> Session:
-        session = unit.__enter__()
-        if services.database.writer_lock is not None:
-            try:
-                session.connection()  # BEGIN IMMEDIATE: wait for the turn now
-            except BaseException as exc:
-                unit.__exit__(type(exc), exc, exc.__traceback__)  # 503 for a timeout
-                raise
-        return session
-
-    session = await in_transaction_thread(begin)
-    # The commit gets a thread of its own, like FastAPI's exits: it must never
-    # wait behind the transactions that wait for the lock it holds.
-    own_thread = anyio.CapacityLimiter(1)
+    gate, place = connection_gate(services.database), object()
+    await gate.acquire_on_behalf_of(place)
     try:
-        yield session
-    except BaseException as exc:
-        ended = anyio.to_thread.run_sync(
-            unit.__exit__, type(exc), exc, exc.__traceback__, limiter=own_thread
-        )
-        if not await ended:
-            raise
-    else:
-        await anyio.to_thread.run_sync(unit.__exit__, None, None, None, limiter=own_thread)
+        unit = services.database.transaction()
+
+        def begin() -> Session:
+            session = unit.__enter__()
+            if services.database.writer_lock is not None:
+                try:
+                    session.connection()  # BEGIN IMMEDIATE: wait for the turn now
+                except BaseException as exc:
+                    unit.__exit__(type(exc), exc, exc.__traceback__)  # 503 for a timeout
+                    raise
+            return session
+
+        session = await in_transaction_thread(begin)
+        # The commit gets a thread of its own, like FastAPI's exits: it must never
+        # wait behind the transactions that wait for the lock it holds.
+        own_thread = anyio.CapacityLimiter(1)
+        try:
+            yield session
+        except BaseException as exc:
+            ended = anyio.to_thread.run_sync(
+                unit.__exit__, type(exc), exc, exc.__traceback__, limiter=own_thread
+            )
+            if not await ended:
+                raise
+        else:
+            await anyio.to_thread.run_sync(unit.__exit__, None, None, None, limiter=own_thread)
+    finally:
+        gate.release_on_behalf_of(place)
 
 
 DbSession = Annotated[Session, Depends(get_session, scope="function")]

@@ -49,6 +49,7 @@ from scelle.server.dependencies import (
     CurrentUser,
     DbSession,
     ServicesDep,
+    connection_gate,
     current_user,
     in_transaction_thread,
 )
@@ -200,7 +201,8 @@ async def _short_transaction(
         with services.database.transaction() as session:
             return work(session, current_user(request, session, services))
 
-    return await in_transaction_thread(run)
+    async with connection_gate(services.database):
+        return await in_transaction_thread(run)
 
 
 def _write(writer: UploadWriter, hasher: Any, data: bytes) -> None:

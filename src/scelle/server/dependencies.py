@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import hmac
 import ipaddress
+import logging
 import weakref
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Annotated, TypeVar
 
@@ -21,7 +23,7 @@ from scelle.accounts.service import (
     csrf_token,
 )
 from scelle.db.engine import Database
-from scelle.errors import AuthenticationRequired, PermissionDenied
+from scelle.errors import AuthenticationRequired, PermissionDenied, ServiceUnavailable
 from scelle.server.container import Services
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "bearer_token",
     "client_ip",
     "connection_gate",
+    "connection_place",
     "current_user",
     "get_services",
     "get_session",
@@ -41,6 +44,7 @@ __all__ = [
 ]
 
 R = TypeVar("R")
+log = logging.getLogger("scelle.db")
 
 # Threads that may wait for a turn to write (SQLite's one write lock), apart
 # from the request threads (anyio's 40). A request's transaction spans
@@ -82,6 +86,31 @@ def connection_gate(database: Database) -> anyio.CapacityLimiter:
     return gate
 
 
+# How long a request waits at the gate before it answers 503: the pool's own
+# checkout timeout, so a stuck database fails requests as it did before.
+GATE_WAIT_SECONDS = 30.0
+
+
+async def _take_place(gate: anyio.CapacityLimiter, place: object) -> None:
+    try:
+        with anyio.fail_after(GATE_WAIT_SECONDS):
+            await gate.acquire_on_behalf_of(place)
+    except TimeoutError:
+        log.warning("database unavailable: every connection busy for %.0f s", GATE_WAIT_SECONDS)
+        raise ServiceUnavailable("the database is unavailable") from None
+
+
+@asynccontextmanager
+async def connection_place(database: Database) -> AsyncIterator[None]:
+    """Hold one of ``database``'s places (see ``connection_gate``) for the block."""
+    gate, place = connection_gate(database), object()
+    await _take_place(gate, place)
+    try:
+        yield
+    finally:
+        gate.release_on_behalf_of(place)
+
+
 async def in_transaction_thread(function: Callable[..., R], *args: object) -> R:
     """Run ``function`` (which begins or ends a transaction) on a thread of its own pool."""
     return await anyio.to_thread.run_sync(function, *args, limiter=_transaction_limiter())
@@ -105,9 +134,7 @@ async def get_session(services: ServicesDep) -> AsyncIterator[Session]:
     ``TRANSACTION_THREADS``); the dependencies and the endpoint then run with
     the write lock held.
     """
-    gate, place = connection_gate(services.database), object()
-    await gate.acquire_on_behalf_of(place)
-    try:
+    async with connection_place(services.database):
         unit = services.database.transaction()
 
         def begin() -> Session:
@@ -134,8 +161,6 @@ async def get_session(services: ServicesDep) -> AsyncIterator[Session]:
                 raise
         else:
             await anyio.to_thread.run_sync(unit.__exit__, None, None, None, limiter=own_thread)
-    finally:
-        gate.release_on_behalf_of(place)
 
 
 DbSession = Annotated[Session, Depends(get_session, scope="function")]

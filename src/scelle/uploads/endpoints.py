@@ -49,7 +49,7 @@ from scelle.server.dependencies import (
     CurrentUser,
     DbSession,
     ServicesDep,
-    connection_gate,
+    connection_place,
     current_user,
     in_transaction_thread,
 )
@@ -201,7 +201,7 @@ async def _short_transaction(
         with services.database.transaction() as session:
             return work(session, current_user(request, session, services))
 
-    async with connection_gate(services.database):
+    async with connection_place(services.database):
         return await in_transaction_thread(run)
 
 

@@ -158,6 +158,13 @@ def _sqlite_begin_immediate(connection: Connection) -> None:
         begin()
 
 
+# The advisory-lock key migrations hold on PostgreSQL (the first 8 bytes of a
+# SHA-256, as lock_exclusive derives its keys).
+_MIGRATION_LOCK = int.from_bytes(
+    hashlib.sha256(b"scelle/v1/lock/migrate").digest()[:8], "big", signed=True
+)
+
+
 class Database:
     """The metadata store: an engine, a session factory, and its migrations."""
 
@@ -273,6 +280,7 @@ class Database:
         from scelle.db.models.audit_tree_state import create_empty_tree
 
         with self.engine.begin() as connection:
+            self._hold_migration_lock(connection)
             cfg = self._alembic_config(connection)
             if inspect(connection).get_table_names():
                 command.upgrade(cfg, "head")
@@ -286,7 +294,19 @@ class Database:
         from alembic import command
 
         with self.engine.begin() as connection:
+            self._hold_migration_lock(connection)
             command.upgrade(self._alembic_config(connection), "head")
+
+    def _hold_migration_lock(self, connection: Connection) -> None:
+        """One process at a time migrates: the others wait, then find the schema built.
+
+        Several processes started together on a new PostgreSQL database would
+        otherwise all find it empty and all build it (duplicate tables). The
+        advisory lock lasts until the migration's transaction ends (PostgreSQL
+        DDL is transactional). SQLite: ``BEGIN IMMEDIATE`` already serialises.
+        """
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
 
     def _alembic_config(self, connection: Connection) -> Any:
         from alembic.config import Config

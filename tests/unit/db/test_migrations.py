@@ -7,12 +7,14 @@ production; this compares the two, on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select
+from sqlalchemy import select, text
 from tests.backends import PostgresDatabases, pg_url
 
 import scelle.db.models  # noqa: F401  (registers every table on Base.metadata)
@@ -87,3 +89,32 @@ def database_head() -> str:
     head = ScriptDirectory.from_config(cfg).get_current_head()
     assert head is not None
     return head
+
+
+@pytest.mark.scale
+def test_processes_started_together_on_a_new_database_build_it_once(
+    pg_databases: PostgresDatabases,
+) -> None:
+    """Four processes migrating one empty PostgreSQL database at once: one builds, all succeed."""
+    name = pg_databases.create(migrated=False)
+    url = pg_url(name)
+    code = "import sys; from scelle.db.engine import Database; Database(sys.argv[1]).migrate()"
+    try:
+        children = [
+            subprocess.Popen(
+                [sys.executable, "-c", code, url], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
+            for _ in range(4)
+        ]
+        errors = [child.communicate(timeout=120)[1] for child in children]
+        assert [child.returncode for child in children] == [0, 0, 0, 0], errors
+        database = Database(url)
+        try:
+            with database.engine.connect() as connection:
+                versions = connection.execute(text("SELECT version_num FROM alembic_version"))
+                assert len(versions.all()) == 1
+            assert _differences(database) == []
+        finally:
+            database.dispose()
+    finally:
+        pg_databases.drop(name)

@@ -49,7 +49,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         params.append(pytest.param("postgresql", id="postgresql", marks=pytest.mark.scale))
     elif name not in NEEDS_SQLITE_FILE:
         params.append(pytest.param("scale", id="scale", marks=pytest.mark.scale))
-    metafunc.parametrize("backend", params)
+    # A module that shares one server per backend between its tests (a
+    # module-scoped ``live_server``) asks for module-scoped backends.
+    scope = "module" if getattr(metafunc.module, "SHARED_SERVER", False) else "function"
+    metafunc.parametrize("backend", params, scope=scope)
 
 
 BIN = Path(sys.executable).parent

@@ -11,7 +11,13 @@ How it goes, for a delimited file (CSV/TSV, any delimiter):
    row is a header.
 2. The header and the first rows decide what each column is (header words and
    value heuristics, :mod:`scelle.subjects.kinds`).
-3. Each block of whole lines (4 MiB) is split into cells in one call
+3. Each block of whole lines (4 MiB) goes to the C inner loop
+   (``_fastscan.scan_block``, compiled at install from ``_fastscan.c``):
+   one pass over the bytes counts every kind per column, with the exact
+   semantics of the regexes below (tests/unit/subjects/test_fastscan.py
+   holds the two equal). Without the extension, or when collecting the
+   identifiers themselves, or for a ragged block, Python does it: the block
+   is split into cells in one call
    (newlines first turned into "delimiter + newline") and, when every line
    has the table's number of cells, each column is a slice of that list: no
    Python code runs per line or per cell (a ragged block goes line by line).
@@ -61,6 +67,11 @@ from scelle.subjects.kinds import (
     looks_like_name,
 )
 
+try:
+    from scelle.subjects import _fastscan
+except ImportError:  # not compiled (a source install without a C compiler)
+    _fastscan = None  # type: ignore[assignment]
+
 __all__ = ["Finding", "ScanReport", "scan_path", "scan_rows"]
 
 BLOCK_BYTES = 4 * 1024 * 1024
@@ -82,8 +93,9 @@ _RUN_TABLE = bytes(
 )
 _COMPACT_RUN = b"0" * 15
 _CORSICA_RUN = b"0b" + b"0" * 8
-_PHONE_RUN = b"0" * 9  # 0612345678, +33612345678
-_PHONE_PAIRS = b"00 00 00"  # 06 12 34 56 78, 06.12.34.56.78 (separators became spaces)
+# Every phone number holds "[1-9] [sep] 00", so one of these (a necessary
+# condition: a column without either has none).
+_PHONE_STARTS = (b"000", b"0 00")
 # A column of bare NIRs, one per cell: its shape, checked over the whole column.
 _SHAPE_TABLE = bytes(
     ord("0")
@@ -95,6 +107,8 @@ _SHAPE_TABLE = bytes(
     else ord("x")
     for c in range(256)
 )
+# The column flags of _fastscan.scan_block (see _fastscan.c).
+_FAST_PHONES, _FAST_SPACED_NIR, _FAST_BIRTH_DATES = 1, 2, 4
 _NOT_TWO = bytes(0 if c == ord("2") else 1 for c in range(256))
 _IS_LETTER = bytes(1 if c == ord("b") else 0 for c in range(256))
 _FIRST_DIGITS = b"123478"
@@ -247,7 +261,7 @@ class _Column:
             found = len(EMAIL_PATTERN.findall(text))
             if found:
                 counts[Kind.EMAIL] = counts.get(Kind.EMAIL, 0) + found
-        if self.phones and (_PHONE_RUN in runs or _PHONE_PAIRS in runs):
+        if self.phones and (_PHONE_STARTS[0] in runs or _PHONE_STARTS[1] in runs):
             found = len(PHONE_PATTERN.findall(text))
             if found:
                 counts[Kind.PHONE] = counts.get(Kind.PHONE, 0) + found
@@ -259,6 +273,32 @@ class _Column:
             filled = cells - empty
             kind = Kind.HEALTH_TEXT if self.health else Kind.NAME
             counts[kind] = counts.get(kind, 0) + filled
+
+    @property
+    def flags(self) -> int:
+        """What :func:`_fastscan.scan_block` looks for in this column beyond NIRs and e-mails."""
+        return (
+            (_FAST_PHONES if self.phones else 0)
+            | (_FAST_SPACED_NIR if self.spaced_nir else 0)
+            | (_FAST_BIRTH_DATES if self.birth_dates else 0)
+        )
+
+    def add_fast_counts(self, counts: Sequence[int]) -> None:
+        """Add one block's counts from :func:`_fastscan.scan_block` (its six per column)."""
+        valid, invalid, emails, phones, birth_dates, filled = counts
+        tallies = self.counts
+        for kind, found in (
+            (self.id_kind, valid),
+            (Kind.EMAIL, emails),
+            (Kind.PHONE, phones),
+            (Kind.BIRTH_DATE, birth_dates),
+        ):
+            if found:
+                tallies[kind] = tallies.get(kind, 0) + found
+        self.invalid += invalid
+        if (self.names or self.health) and filled:
+            kind = Kind.HEALTH_TEXT if self.health else Kind.NAME
+            tallies[kind] = tallies.get(kind, 0) + filled
 
     def _count_nirs(self, text: bytes, cells: int, identifiers: set[str] | None) -> None:
         if _bare_nir_column(text, cells):
@@ -334,8 +374,15 @@ class _Table:
             return
         if not block.endswith(b"\n"):
             block += b"\n"
-        rows = block.count(b"\n")
         width = len(self.columns)
+        if width and _fastscan is not None and self.identifiers is None:
+            fast = _fastscan.scan_block(block, sep[0], bytes(c.flags for c in self.columns))
+            if fast is not None:
+                self.rows += fast[0]
+                for index, column in enumerate(self.columns):
+                    column.add_fast_counts(fast[1][index * 6 : index * 6 + 6])
+                return
+        rows = block.count(b"\n")
         if width:
             # "a;b\nc;d\n" -> [a, b, \nc, d, \n]: each newline starts a cell, so the
             # lines all have `width` cells exactly when the cells at multiples of

@@ -281,12 +281,12 @@ static void compact_nirs(bytes_t c, Py_ssize_t n, long *counts) {
     }
 }
 
-static void count_cell(bytes_t c, Py_ssize_t n, unsigned char flags, long *counts) {
+static void count_cell(bytes_t c, Py_ssize_t n, unsigned char flags, int has_at, long *counts) {
     if (n == 0) return;
     counts[COUNT_FILLED]++;
     if (n >= 15) compact_nirs(c, n, counts);
     if ((flags & SPACED_NIR) && n >= 21) spaced_nirs(c, n, counts);
-    if (n >= 5) counts[COUNT_EMAIL] += emails(c, n);
+    if (has_at) counts[COUNT_EMAIL] += emails(c, n);
     if (flags & PHONES) counts[COUNT_PHONE] += phones(c, n);
     if ((flags & BIRTH_DATES) && birth_date(c, n)) counts[COUNT_BIRTH_DATE]++;
 }
@@ -335,6 +335,8 @@ static PyObject *scan_block(PyObject *module, PyObject *const *args, Py_ssize_t 
         }
         bytes_t cell = line;
         Py_ssize_t column = 0;
+        /* the next "@" of the line: e-mails are looked for in its cell only */
+        bytes_t at = memchr(line, '@', (size_t)(end - line));
         for (;;) {
             bytes_t cut = memchr(cell, delimiter, (size_t)(end - cell));
             bytes_t cell_end = cut == NULL ? end : cut;
@@ -342,7 +344,10 @@ static PyObject *scan_block(PyObject *module, PyObject *const *args, Py_ssize_t 
                 column = width + 1;
                 break;
             }
-            count_cell(cell, cell_end - cell, column_flags[column], counts + column * COUNTS);
+            int has_at = at != NULL && at < cell_end;
+            count_cell(cell, cell_end - cell, column_flags[column], has_at,
+                       counts + column * COUNTS);
+            if (has_at) at = memchr(cell_end, '@', (size_t)(end - cell_end));
             column++;
             if (cut == NULL) break;
             cell = cut + 1;

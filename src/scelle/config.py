@@ -91,6 +91,7 @@ class Settings(BaseSettings):
     throttle_enrol_ip: str = "10/minute;50/hour"  # failed enrolments from one address
     throttle_token_ip: str = "120/minute;1000/hour"  # noqa: S105  (invalid tokens per address)
     throttle_token_account: str = "1200/minute"  # noqa: S105  (API calls per account)
+    throttle_link_ip: str = "30/minute;300/hour"  # every patient-link API request per address
 
     # Web sessions (cookies): idle and absolute timeouts.
     session_idle_timeout: timedelta = timedelta(minutes=30)

@@ -148,6 +148,9 @@ class Settings(BaseSettings):
     # OpenID Connect single sign-on (e.g. Pro Santé Connect). Off without an issuer.
     oidc_issuer: str | None = Field(default=None, description="issuer URL (discovery base)")
     oidc_client_id: str | None = None
+    oidc_provider_name: str | None = Field(
+        default=None, description="the provider's name on the sign-in page (default: its host)"
+    )
     oidc_client_secret: SecretStr | None = None
     oidc_scopes: str = "openid email"
     oidc_redirect_url: str | None = Field(default=None, description="this server's callback URL")

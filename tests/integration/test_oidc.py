@@ -224,7 +224,7 @@ def test_web_sign_in_with_a_real_provider_ends_in_a_web_session(
         # The landing page goes on to the inbox by itself (a same-site navigation).
         landing = client.get("/login/sso")
         assert landing.status_code == 200
-        assert '<meta http-equiv="refresh" content="0; url=/inbox">' in landing.text
+        assert '<meta http-equiv="refresh" content="0; url=/identity?next=/inbox">' in landing.text
         inbox = client.get("/inbox", follow_redirects=False)
         assert inbox.status_code == 200, inbox.headers.get("location")
         assert f'data-user-id="{ana.user_id}"' in inbox.text

@@ -25,8 +25,8 @@ router = APIRouter(prefix="/api/v1/auth/oidc", tags=["accounts"])
 
 OIDC_COOKIE = "scelle_oidc"
 _COOKIE_PATH = "/api/v1/auth/oidc"
-# Where a web sign-in lands: a page of this site that goes on to the inbox, so
-# that the inbox is reached by a same-site navigation and gets the session cookie.
+# Where a web sign-in lands: a page of this site that goes on by itself, so that
+# the next page is reached by a same-site navigation and gets the session cookie.
 WEB_LANDING = "/login/sso"
 
 

@@ -258,7 +258,7 @@ def login_page(request: Request, services: ServicesDep) -> HTMLResponse:
 
 @router.get("/login/sso", response_class=HTMLResponse)
 def sso_landing_page(request: Request, services: ServicesDep) -> HTMLResponse:
-    """Where an SSO web sign-in lands (no data): it goes on to the inbox at once.
+    """Where an SSO web sign-in lands (no data): on at once to the browser key, then the inbox.
 
     The callback is reached from the provider's site, and the browser does
     not send the ``SameSite=Strict`` session cookie on a redirect that began

@@ -91,6 +91,7 @@ class Settings(BaseSettings):
     throttle_enrol_ip: str = "10/minute;50/hour"  # failed enrolments from one address
     throttle_token_ip: str = "120/minute;1000/hour"  # noqa: S105  (invalid tokens per address)
     throttle_token_account: str = "1200/minute"  # noqa: S105  (API calls per account)
+    throttle_link_ip: str = "30/minute;300/hour"  # every patient-link API request per address
 
     # Web sessions (cookies): idle and absolute timeouts.
     session_idle_timeout: timedelta = timedelta(minutes=30)
@@ -147,6 +148,9 @@ class Settings(BaseSettings):
     # OpenID Connect single sign-on (e.g. Pro Santé Connect). Off without an issuer.
     oidc_issuer: str | None = Field(default=None, description="issuer URL (discovery base)")
     oidc_client_id: str | None = None
+    oidc_provider_name: str | None = Field(
+        default=None, description="the provider's name on the sign-in page (default: its host)"
+    )
     oidc_client_secret: SecretStr | None = None
     oidc_scopes: str = "openid email"
     oidc_redirect_url: str | None = Field(default=None, description="this server's callback URL")

@@ -182,6 +182,116 @@ def test_a_login_without_pkce_or_with_another_verifier_or_state_is_refused(
     services.database.dispose()
 
 
+def _sso_link(client: TestClient) -> str:
+    """The sign-in page's SSO link (the only way a person starts a web sign-in)."""
+    page = client.get("/login")
+    match = re.search(r'<a id="sso-login"[^>]*href="([^"]+)"', page.text)
+    assert match, "no SSO link on the sign-in page"
+    return match.group(1).replace("&amp;", "&")
+
+
+def _web_start(client: TestClient) -> str:
+    answer = client.get(_sso_link(client), follow_redirects=False)
+    assert answer.status_code == 302, answer.text
+    cookie = answer.headers["set-cookie"]
+    assert cookie.startswith("scelle_oidc=")
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    assert "Path=/api/v1/auth/oidc" in cookie
+    return answer.headers["location"]
+
+
+def test_web_sign_in_with_a_real_provider_ends_in_a_web_session(
+    provider: str, tmp_path: Path
+) -> None:
+    client, services = _app(tmp_path, provider, oidc_provider_name="Pro Santé Connect")
+    with client:
+        factories.org(services, "lab")
+        ana = factories.member(services, "lab", Role.SENDER, Role.RECIPIENT, email="ana@lab.test")
+        assert "Se connecter avec Pro Santé Connect" in client.get("/login").text
+        back = _drive(_web_start(client), "ana@lab.test")
+        answer = client.get("/api/v1/auth/oidc/callback", params=back, follow_redirects=False)
+        assert answer.status_code == 303, answer.text
+        assert answer.headers["location"] == "/login/sso"
+        assert answer.headers["cache-control"] == "no-store"
+        cookies = answer.headers.get_list("set-cookie")
+        session_cookie = next(c for c in cookies if c.startswith("scelle_session="))
+        assert "HttpOnly" in session_cookie
+        assert "SameSite=strict" in session_cookie
+        # The browser-binding cookie is cleared; no API token is handed out.
+        assert any(c.startswith('scelle_oidc=""') or "Max-Age=0" in c for c in cookies)
+        assert "tok_" not in answer.text
+        # The landing page goes on to the inbox by itself (a same-site navigation).
+        landing = client.get("/login/sso")
+        assert landing.status_code == 200
+        assert '<meta http-equiv="refresh" content="0; url=/identity?next=/inbox">' in landing.text
+        inbox = client.get("/inbox", follow_redirects=False)
+        assert inbox.status_code == 200, inbox.headers.get("location")
+        assert f'data-user-id="{ana.user_id}"' in inbox.text
+        # The session is a web session like a password login's: the API takes it too.
+        assert client.get("/api/v1/me").json()["email"] == ana.email
+        with services.database.transaction() as session:
+            events = session.scalars(
+                select(AuditEvent).where(AuditEvent.tag == "account:login:success")
+            ).all()
+            assert json.loads(events[-1].data) == {"factor": "oidc", "acr": "", "web": True}
+            assert session.scalars(
+                select(AuditEvent).where(AuditEvent.tag == "account:session:start")
+            ).all()
+        # The same callback again (the browser's back button) is refused, as a page.
+        again = client.get(
+            "/api/v1/auth/oidc/callback",
+            params=back,
+            headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
+            follow_redirects=False,
+        )
+        assert again.status_code == 401
+        assert again.headers["content-type"].startswith("text/html")
+        assert again.headers["content-security-policy"]
+        assert 'href="/login"' in again.text
+        assert "Traceback" not in again.text
+    services.database.dispose()
+
+
+def test_a_web_sign_in_finishes_only_in_the_browser_that_started_it(
+    provider: str, tmp_path: Path
+) -> None:
+    """A web sign-in's callback URL is worth nothing elsewhere (login CSRF, a leaked URL)."""
+    client, services = _app(tmp_path, provider)
+    with client:
+        factories.org(services, "lab")
+        factories.member(services, "lab", Role.SENDER, email="ana@lab.test")
+        # The attacker starts a web sign-in and logs in at the provider as themself ...
+        back = _drive(_web_start(client), "ana@lab.test")
+        # ... then sends the callback URL to a victim's browser (no scelle_oidc cookie).
+        with TestClient(client.app, raise_server_exceptions=False) as victim:
+            refused = victim.get("/api/v1/auth/oidc/callback", params=back)
+            assert refused.status_code == 401
+            assert refused.json()["error"]["code"] == "invalid_credentials"
+            assert "scelle_session" not in refused.headers.get("set-cookie", "")
+            # Another browser's cookie does not match either.
+            _web_start(victim)
+            back = _drive(_web_start(client), "ana@lab.test")
+            other = victim.get("/api/v1/auth/oidc/callback", params=back, follow_redirects=False)
+            assert other.status_code == 401
+            assert other.headers["content-type"].startswith("text/html")
+        # The refused state is spent: the browser that started it cannot use it any more.
+        assert client.get("/api/v1/auth/oidc/callback", params=back).status_code == 401
+        with services.database.transaction() as session:
+            reasons = [
+                json.loads(e.data).get("detail")
+                for e in session.scalars(
+                    select(AuditEvent).where(AuditEvent.tag == "account:login:failure")
+                )
+            ]
+        assert reasons.count("web sign-in from another browser") == 2
+        # A bad mode is a clear 422, never a 500.
+        bad = client.get("/api/v1/auth/oidc/start?mode=cookie", follow_redirects=False)
+        assert bad.status_code == 422
+        assert bad.json()["error"]["code"] == "invalid_input"
+    services.database.dispose()
+
+
 # -- a provider whose tokens the test forges ----------------------------------
 
 
@@ -363,3 +473,6 @@ def test_a_replayed_nonce_is_refused(
 def test_sso_is_off_without_configuration(client: TestClient) -> None:
     assert client.get("/api/v1/auth/oidc/start", follow_redirects=False).status_code == 404
     assert client.get("/api/v1/auth/oidc/callback?state=x&code=y").status_code == 404
+    web = client.get("/api/v1/auth/oidc/start?mode=web", follow_redirects=False)
+    assert web.status_code == 404
+    assert web.headers["content-type"].startswith("text/html")

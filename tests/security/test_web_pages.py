@@ -9,15 +9,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from scelle.config import Settings
 from scelle.crypto.age.encrypt import encrypt_bytes
 from scelle.crypto.age.identity import X25519Identity
 from scelle.crypto.age.recipients import ScryptRecipient
 from scelle.db.models import Role
-from scelle.server.container import Services
+from scelle.server.container import Services, build_services
 from scelle.server.web import PAGE_CSP
 from tests import factories
 from tests.factories import PASSWORD
@@ -228,3 +230,37 @@ def test_passkeys_page_lists_only_the_callers_passkeys(
     assert "Poste d&#39;Ana (bureau)" in page.text  # the user's text, autoescaped
     assert "clé de Bob" not in page.text
     assert page.text.count("data-remove-passkey=") == 1
+
+
+def test_the_sso_button_shows_only_when_sso_is_configured(
+    client: TestClient, tmp_path: Path
+) -> None:
+    page = client.get("/login").text
+    assert 'id="sso-login"' not in page
+    assert "/api/v1/auth/oidc/start" not in page
+    from scelle.server.app import create_app
+
+    settings = Settings(
+        data=tmp_path / "sso-data",
+        oidc_issuer="https://auth.esante.example/auth/realms/esante-wallet",
+        oidc_client_id="scelle",
+        oidc_redirect_url="https://scelle.example/api/v1/auth/oidc/callback",
+    )
+    services = build_services(settings)
+    try:
+        with TestClient(create_app(services=services)) as sso:
+            french = sso.get("/login")
+            assert french.headers["content-security-policy"] == PAGE_CSP
+            link = re.search(r'<a id="sso-login"[^>]*href="([^"]+)"[^>]*>([^<]+)</a>', french.text)
+            assert link is not None
+            assert link.group(1) == "/api/v1/auth/oidc/start?mode=web"
+            # Without a configured name, the provider is named by its host.
+            assert link.group(2) == "Se connecter avec auth.esante.example"
+            services.settings.oidc_provider_name = "Pro Santé <Connect>"
+            english = sso.get("/login?lang=en").text
+            assert "Sign in with Pro Santé &lt;Connect&gt;</a>" in english
+            # Still no inline script with the button.
+            for tag in re.findall(r"<script[^>]*>", english):
+                assert 'src="/static/app.js"' in tag or 'type="application/json"' in tag, tag
+    finally:
+        services.database.dispose()

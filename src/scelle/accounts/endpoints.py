@@ -141,14 +141,15 @@ def revoke_token(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-def _cookie_secure(services: ServicesDep) -> bool:
+def cookie_secure(services: ServicesDep) -> bool:
+    """Whether cookies get ``Secure``: whenever the public URL is https."""
     # Plain http is for the embedded local default only; production is https.
     return (services.settings.public_url or "").startswith("https://")
 
 
 def set_session_cookie(response: Response, services: ServicesDep, cookie: str) -> None:
     """Set the web session cookie: HttpOnly, SameSite=Strict, Secure behind https."""
-    secure = _cookie_secure(services)
+    secure = cookie_secure(services)
     response.set_cookie(
         SESSION_COOKIE,
         cookie,
@@ -205,7 +206,7 @@ def session_logout(
     response.delete_cookie(
         SESSION_COOKIE,
         path="/",
-        secure=_cookie_secure(services),
+        secure=cookie_secure(services),
         httponly=True,
         samesite="strict",
     )

@@ -19,7 +19,12 @@ Promises:
   (with no required ``acr`` configured, the operator trusts the provider's
   own login as complete); it is audited ``account:login:success`` with
   ``factor=oidc``; every refusal is one opaque ``InvalidCredentials`` with
-  the precise reason in the log and the audit event.
+  the precise reason in the log and the audit event;
+- a web sign-in (``start`` with a ``browser_secret``, kept in the browser's
+  cookie) finishes only with that same secret, and only as a web session
+  (``finish_web``): its callback URL is worth nothing in another browser,
+  and a victim's browser cannot be signed in to an attacker's account
+  (login CSRF); a login started without one finishes only as an API token.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import jwt
@@ -50,7 +55,17 @@ if TYPE_CHECKING:
     from scelle.config import Settings
     from scelle.server.container import Services
 
-__all__ = ["ClaimedLogin", "OIDCLoginResult", "claim", "enabled", "finish", "start"]
+__all__ = [
+    "ClaimedLogin",
+    "OIDCLoginResult",
+    "OIDCWebLogin",
+    "claim",
+    "enabled",
+    "finish",
+    "finish_web",
+    "provider_name",
+    "start",
+]
 
 log = logging.getLogger("scelle.oidc")
 
@@ -68,6 +83,16 @@ class OIDCLoginResult:
     org: Organization
 
 
+@dataclass(frozen=True)
+class OIDCWebLogin:
+    """A web sign-in by SSO: the session cookie value and its CSRF token, shown once."""
+
+    cookie: str
+    csrf: str
+    user: User
+    org: Organization
+
+
 class _RefusedError(Exception):
     """Why an SSO login was refused (logged and audited, never shown)."""
 
@@ -75,6 +100,13 @@ class _RefusedError(Exception):
 def enabled(settings: Settings) -> bool:
     """Whether SSO is configured (issuer, client id and redirect URL)."""
     return bool(settings.oidc_issuer and settings.oidc_client_id and settings.oidc_redirect_url)
+
+
+def provider_name(settings: Settings) -> str:
+    """The provider's name for people (``oidc_provider_name``, else the issuer's host)."""
+    if settings.oidc_provider_name:
+        return settings.oidc_provider_name
+    return urlsplit(str(settings.oidc_issuer or "")).hostname or str(settings.oidc_issuer or "")
 
 
 def _require(settings: Settings) -> None:
@@ -115,8 +147,14 @@ def _allowed_algs(settings: Settings) -> list[str]:
     return [a for a in settings.oidc_algorithms.split() if a not in _FORBIDDEN_ALGS]
 
 
-def start(session: Session, services: Services) -> str:
-    """Record a new login attempt and return the provider URL to send the browser to."""
+def start(session: Session, services: Services, *, browser_secret: str | None = None) -> str:
+    """Record a new login attempt and return the provider URL to send the browser to.
+
+    With ``browser_secret`` (a random value the caller keeps in the browser's
+    cookie), the login is a web sign-in bound to that browser (see ``claim``).
+    Raises NotFound when SSO is not configured, ServiceUnavailable when the
+    provider's discovery cannot be read.
+    """
     settings = services.settings
     _require(settings)
     provider = _discovery(settings)
@@ -135,6 +173,7 @@ def start(session: Session, services: Services) -> str:
             ),
             created_at=now,
             expires_at=now + settings.oidc_login_lifetime,
+            browser_hash=services.secret_box.digest(browser_secret) if browser_secret else None,
         )
     )
     session.flush()
@@ -303,6 +342,8 @@ class ClaimedLogin:
 
     nonce_hash: str
     verifier: str
+    # Started by the web sign-in page (and presented by that browser): ends in a web session.
+    web: bool = False
 
 
 def _refuse(session: Session, services: Services, refusal: _RefusedError) -> InvalidCredentials:
@@ -313,10 +354,14 @@ def _refuse(session: Session, services: Services, refusal: _RefusedError) -> Inv
     return InvalidCredentials("the single sign-on could not be verified")
 
 
-def claim(session: Session, services: Services, state: str | None) -> ClaimedLogin:
+def claim(
+    session: Session, services: Services, state: str | None, *, browser_secret: str | None = None
+) -> ClaimedLogin:
     """Spend a login's ``state`` (once, unexpired), for good even if the login then fails.
 
-    Raises InvalidCredentials for an unknown, used or expired state, NotFound
+    A web sign-in's state is accepted only with the ``browser_secret`` it was
+    started with. Raises InvalidCredentials for an unknown, used or expired
+    state, or a web sign-in's state without its browser's secret; NotFound
     when SSO is not configured.
     """
     _require(services.settings)
@@ -337,23 +382,22 @@ def claim(session: Session, services: Services, state: str | None) -> ClaimedLog
     session.info.setdefault(FAILURE_EVENTS, []).append(
         lambda s: repository.spend_oidc_login(s, state_hash, now) and None
     )
+    if login.browser_hash is not None and not (
+        browser_secret
+        and len(browser_secret) <= 200
+        and hmac.compare_digest(services.secret_box.digest(browser_secret), login.browser_hash)
+    ):
+        # The callback of a web sign-in in a browser that did not start it.
+        raise _refuse(session, services, _RefusedError("web sign-in from another browser"))
     verifier = services.secret_box.open(login.verifier_sealed, context="oidc:" + login.state_hash)
-    return ClaimedLogin(nonce_hash=login.nonce_hash, verifier=verifier.decode())
+    return ClaimedLogin(
+        nonce_hash=login.nonce_hash, verifier=verifier.decode(), web=login.browser_hash is not None
+    )
 
 
-def finish(
-    session: Session,
-    services: Services,
-    claimed: ClaimedLogin,
-    *,
-    code: str | None,
-    error: str | None = None,
-) -> OIDCLoginResult:
-    """Exchange the code, validate the ID token, log the bound user in.
-
-    Raises InvalidCredentials (one opaque error; the reason is logged and
-    audited), ServiceUnavailable when the provider cannot be reached.
-    """
+def _authenticate(
+    session: Session, services: Services, claimed: ClaimedLogin, code: str | None, error: str | None
+) -> tuple[User, Organization, dict[str, Any]]:
     settings = services.settings
     try:
         if error or not code or len(code) > 2000:
@@ -368,6 +412,26 @@ def finish(
         raise _refuse(session, services, refusal) from None
     org = repository.org_by_id(session, user.org_id)
     assert org is not None  # noqa: S101  (foreign key)
+    return user, org, claims
+
+
+def finish(
+    session: Session,
+    services: Services,
+    claimed: ClaimedLogin,
+    *,
+    code: str | None,
+    error: str | None = None,
+) -> OIDCLoginResult:
+    """Exchange the code, validate the ID token, log the bound user in with a new API token.
+
+    Raises InvalidCredentials (one opaque error; the reason is logged and
+    audited; also for a web sign-in, which ends only in ``finish_web``),
+    ServiceUnavailable when the provider cannot be reached.
+    """
+    if claimed.web:
+        raise _refuse(session, services, _RefusedError("a web sign-in finished as an API login"))
+    user, org, claims = _authenticate(session, services, claimed, code, error)
     token, api_token = _issue_token(session, services, user)
     services.audit.record(
         session,
@@ -379,3 +443,35 @@ def finish(
         acr=str(claims.get("acr", ""))[:40],
     )
     return OIDCLoginResult(token=token, api_token=api_token, user=user, org=org)
+
+
+def finish_web(
+    session: Session,
+    services: Services,
+    claimed: ClaimedLogin,
+    *,
+    code: str | None,
+    error: str | None = None,
+    previous: str | None = None,
+) -> OIDCWebLogin:
+    """As ``finish``, for a web sign-in: a new web session (``previous`` is ended).
+
+    Raises InvalidCredentials (also for a login not started as a web
+    sign-in), ServiceUnavailable when the provider cannot be reached.
+    """
+    from scelle.accounts.service import start_web_session
+
+    if not claimed.web:
+        raise _refuse(session, services, _RefusedError("an API login finished as a web sign-in"))
+    user, org, claims = _authenticate(session, services, claimed, code, error)
+    services.audit.record(
+        session,
+        "account:login:success",
+        actor_id=user.id,
+        org_id=user.org_id,
+        factor="oidc",
+        acr=str(claims.get("acr", ""))[:40],
+        web=True,
+    )
+    cookie, csrf = start_web_session(session, services, user, previous=previous)
+    return OIDCWebLogin(cookie=cookie, csrf=csrf, user=user, org=org)

@@ -1,4 +1,4 @@
-"""Throttling of login, second factor, enrolment and token use, shared across processes.
+"""Throttling of login, second factor, enrolment, token and patient-link use, across processes.
 
 Counts live in the ``limits`` library's storage: in memory for one process (the
 embedded default), in Redis when ``SCELLE_REDIS_URL`` is set, so that several
@@ -11,7 +11,10 @@ The lockout is soft, on purpose:
   then an hour at most): the one address that guesses is slowed the most;
 - per account failures, from any address, only slow (short windows): a
   distributed attacker can delay a victim's login, never lock it for good;
-- per IP attempts cap what one address can try across many accounts.
+- per IP attempts cap what one address can try across many accounts;
+- per IP patient-link requests (``link``, no account involved) cap how many
+  ids one address can try and how often it can fetch a ciphertext to guess
+  its passphrase offline.
 
 Keys are SHA-256 digests of the e-mail or address, so the store holds neither.
 An unknown e-mail is counted exactly like a known one: a throttled answer says
@@ -35,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ACTIONS", "SCOPES", "Throttle"]
 
-ACTIONS = frozenset({"login", "mfa", "enrol", "token"})
+ACTIONS = frozenset({"login", "mfa", "enrol", "token", "link"})
 SCOPES = frozenset({"ip", "account", "account_ip"})
 # At most one "throttled" audit event per key and minute, so an attack cannot flood the log.
 _AUDIT_EVERY = parse("1/minute")
@@ -74,6 +77,7 @@ class Throttle:
             ("enrol", "ip"): settings.throttle_enrol_ip,
             ("token", "ip"): settings.throttle_token_ip,
             ("token", "account"): settings.throttle_token_account,
+            ("link", "ip"): settings.throttle_link_ip,
         }
         for (action, scope), text in configured.items():
             if text.strip():

@@ -6,7 +6,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from scelle.errors import (
@@ -16,6 +16,7 @@ from scelle.errors import (
     ServiceUnavailable,
     TooManyRequests,
 )
+from scelle.server.web import error_page
 
 __all__ = ["error_response", "install_error_handlers"]
 
@@ -50,9 +51,12 @@ def error_response(error: ScelleError) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ScelleError)
-    async def _scelle(_request: Request, exc: ScelleError) -> JSONResponse:
+    async def _scelle(request: Request, exc: ScelleError) -> Response:
         if exc.status >= 500:
             log.warning("request failed: %s (%s)", exc.code, type(exc).__name__)
+        if getattr(request.state, "html_errors", False):
+            # A person's browser in the middle of the SSO sign-in: a page, not JSON.
+            return error_page(request, exc)
         return error_response(exc)
 
     @app.exception_handler(RequestValidationError)

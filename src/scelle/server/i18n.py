@@ -52,6 +52,21 @@ MESSAGES: dict[str, dict[str, str]] = {
             "connectez-vous avec elle."
         ),
         "login.enrol_submit": "Enregistrer une clé d'accès sur cet appareil",
+        "login.sso_title": "Connexion unique (SSO)",
+        "login.sso_submit": "Se connecter avec {provider}",
+        "sso.title": "Connexion réussie",
+        "sso.signed_in": "Vous êtes connecté. Ouverture de vos fichiers reçus…",
+        "sso.continue": "Continuer vers les fichiers reçus",
+        "sso.refused": (
+            "La connexion unique n'a pas pu être vérifiée. Recommencez depuis la page de "
+            "connexion ; si cela se répète, contactez l'administrateur de votre organisation."
+        ),
+        "sso.off": "La connexion unique n'est pas configurée sur ce serveur.",
+        "sso.unavailable": (
+            "Le fournisseur d'identité ne répond pas pour le moment. Réessayez dans un instant."
+        ),
+        "sso.back": "Retour à la page de connexion",
+        "error.throttled": "Trop de tentatives : réessayez plus tard.",
         "nav.passkeys": "Clés d'accès",
         "passkeys.title": "Mes clés d'accès",
         "passkeys.intro": (
@@ -288,6 +303,19 @@ MESSAGES: dict[str, dict[str, str]] = {
             "longer enough. Register one on this device, then sign in with it."
         ),
         "login.enrol_submit": "Register a passkey on this device",
+        "login.sso_title": "Single sign-on (SSO)",
+        "login.sso_submit": "Sign in with {provider}",
+        "sso.title": "Signed in",
+        "sso.signed_in": "You are signed in. Opening your received files…",
+        "sso.continue": "Continue to received files",
+        "sso.refused": (
+            "The single sign-on could not be verified. Start again from the sign-in page; "
+            "if it happens again, contact your organisation's administrator."
+        ),
+        "sso.off": "Single sign-on is not configured on this server.",
+        "sso.unavailable": "The identity provider does not answer right now. Try again shortly.",
+        "sso.back": "Back to the sign-in page",
+        "error.throttled": "Too many attempts: try again later.",
         "nav.passkeys": "Passkeys",
         "passkeys.title": "My passkeys",
         "passkeys.intro": (

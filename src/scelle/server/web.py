@@ -25,7 +25,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from scelle import ids
-from scelle.accounts import passkeys
+from scelle.accounts import oidc, passkeys
 from scelle.accounts.service import Principal, authenticate_session, csrf_token
 from scelle.anomaly import service as anomaly
 from scelle.errors import AuthenticationRequired, Gone, NotFound, ScelleError
@@ -35,7 +35,7 @@ from scelle.server.container import Services
 from scelle.server.dependencies import SESSION_COOKIE, DbSession, ServicesDep
 from scelle.transfers import service as transfers
 
-__all__ = ["PAGE_CSP", "SESSION_PAGES", "WebAssets", "load_assets", "router"]
+__all__ = ["PAGE_CSP", "SESSION_PAGES", "WebAssets", "error_page", "load_assets", "router"]
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +201,34 @@ def _error_page(
     )
 
 
+def error_page(request: Request, exc: ScelleError) -> HTMLResponse:
+    """A refused browser step of the sign-in (SSO) as a page, with the error's status.
+
+    Used by the error handler for requests marked ``request.state.html_errors``;
+    the page says what to do and links back to the sign-in page.
+    """
+    services: Services = request.app.state.services
+    key = {
+        401: "sso.refused",
+        404: "sso.off",
+        429: "error.throttled",
+        503: "sso.unavailable",
+    }.get(exc.status, "error.generic")
+    response = _render(
+        request,
+        services,
+        "error.html",
+        page="error",
+        status_code=exc.status,
+        message_key=key,
+        back_href="/login",
+        back_key="sso.back",
+    )
+    if exc.status in (429, 503):
+        response.headers["Retry-After"] = str(getattr(exc, "retry_after", 60))
+    return response
+
+
 # -- public pages and files ---------------------------------------------------------
 
 
@@ -218,7 +246,26 @@ def login_page(request: Request, services: ServicesDep) -> HTMLResponse:
     (/api/v1/auth/passkey/begin, navigator.credentials.get, .../session); a
     role that requires passkeys answers with an enrolment the page completes.
     """
-    return _render(request, services, "login.html", page="login")
+    settings = services.settings
+    return _render(
+        request,
+        services,
+        "login.html",
+        page="login",
+        sso_name=oidc.provider_name(settings) if oidc.enabled(settings) else None,
+    )
+
+
+@router.get("/login/sso", response_class=HTMLResponse)
+def sso_landing_page(request: Request, services: ServicesDep) -> HTMLResponse:
+    """Where an SSO web sign-in lands (no data): on at once to the browser key, then the inbox.
+
+    The callback is reached from the provider's site, and the browser does
+    not send the ``SameSite=Strict`` session cookie on a redirect that began
+    there; this page's own navigation (a meta refresh, or its link) starts on
+    this site, so the inbox gets the cookie.
+    """
+    return _render(request, services, "sso.html", page="sso")
 
 
 @router.get("/static/{name}")

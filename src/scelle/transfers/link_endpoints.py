@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
 from scelle.errors import Gone
-from scelle.server.dependencies import DbSession, ServicesDep
+from scelle.server.dependencies import ClientIP, DbSession, ServicesDep
 from scelle.server.errors import error_response
 from scelle.transfers import links, schemas, service
 
@@ -23,10 +23,14 @@ def _gone(services: ServicesDep, expired_blob: str | None) -> JSONResponse:
 
 @router.get("/{transfer_id}", response_model=schemas.TransferOut)
 def describe_link(
-    transfer_id: str, session: DbSession, services: ServicesDep
+    transfer_id: str, session: DbSession, services: ServicesDep, ip: ClientIP
 ) -> schemas.TransferOut | JSONResponse:
-    """A sealed passphrase link: digests, signature, sender key; 404 for anything else."""
-    transfer, expired_blob = links.open_link(session, services, transfer_id)
+    """A sealed passphrase link: digests, signature, sender key; 404 for anything else.
+
+    Every call counts against the caller's address (429 with Retry-After past
+    ``throttle_link_ip``, whatever the id).
+    """
+    transfer, expired_blob = links.open_link(session, services, transfer_id, client_ip=ip)
     if transfer is None:
         return _gone(services, expired_blob)
     return service.describe(session, transfer)
@@ -37,9 +41,14 @@ def describe_link(
     response_class=StreamingResponse,
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
-def download_link(transfer_id: str, session: DbSession, services: ServicesDep) -> Response:
-    """The whole ciphertext (age file to a passphrase); each call counts as a download."""
-    grant, expired_blob = links.start_link_download(session, services, transfer_id)
+def download_link(
+    transfer_id: str, session: DbSession, services: ServicesDep, ip: ClientIP
+) -> Response:
+    """The whole ciphertext (age file to a passphrase); each call counts as a download.
+
+    Throttled per address like ``describe_link``.
+    """
+    grant, expired_blob = links.start_link_download(session, services, transfer_id, client_ip=ip)
     if grant is None:
         return _gone(services, expired_blob)
     transfer = grant.transfer

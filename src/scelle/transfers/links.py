@@ -7,7 +7,11 @@ Promises:
 - expiry and the download limit apply as for account transfers: an expired
   link is purged on sight and answers Gone, a used-up one answers Gone;
 - a download counts when it starts (``transfer:content:download`` with
-  ``link=True`` and no actor: the person has no account).
+  ``link=True`` and no actor: the person has no account);
+- every call counts against the caller's address (``throttle_link_ip``)
+  before any lookup, unknown ids and known ones alike: past the limit the
+  answer is the same TooManyRequests whatever the id, audited
+  ``transfer:link:throttled`` at most once a minute per address.
 
 The passphrase never reaches the server: the page decrypts in the browser.
 """
@@ -20,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from scelle import ids
 from scelle.db.models import Transfer, TransferStatus
-from scelle.errors import Gone, NotFound
+from scelle.errors import Gone, NotFound, TooManyRequests
 from scelle.transfers import repository
 from scelle.transfers.service import DownloadGrant, is_expired, purge
 
@@ -28,6 +32,18 @@ if TYPE_CHECKING:
     from scelle.server.container import Services
 
 __all__ = ["open_link", "start_link_download"]
+
+
+def _count_request(session: Session, services: Services, client_ip: str) -> None:
+    """Count one request of ``client_ip``; TooManyRequests once its windows are used up."""
+    wait = services.throttle.hit("link", "ip", client_ip)
+    if wait is None:
+        return
+    if services.throttle.first_in_minute("link", "ip", client_ip):
+        services.audit.record_failure(
+            session, "transfer:link:throttled", scope="ip", retry_after=wait
+        )
+    raise TooManyRequests("too many requests; try again later", retry_after=wait)
 
 
 def _find(session: Session, services: Services, transfer_id: str) -> Transfer:
@@ -48,12 +64,14 @@ def _find(session: Session, services: Services, transfer_id: str) -> Transfer:
 
 
 def open_link(
-    session: Session, services: Services, transfer_id: str
+    session: Session, services: Services, transfer_id: str, *, client_ip: str = "local"
 ) -> tuple[Transfer | None, str | None]:
     """The link's transfer, or (None, blob key to delete) when it just expired.
 
-    Raises NotFound, Gone (purged or used up).
+    Raises TooManyRequests (decided before the lookup), NotFound, Gone
+    (purged or used up).
     """
+    _count_request(session, services, client_ip)
     transfer = _find(session, services, transfer_id)
     if transfer.status == TransferStatus.PURGED.value or transfer.blob_key is None:
         raise Gone()
@@ -63,13 +81,13 @@ def open_link(
 
 
 def start_link_download(
-    session: Session, services: Services, transfer_id: str
+    session: Session, services: Services, transfer_id: str, *, client_ip: str = "local"
 ) -> tuple[DownloadGrant | None, str | None]:
-    """Take one download of a link (from byte 0); as ``open_link`` for expiry.
+    """Take one download of a link (from byte 0); as ``open_link`` for expiry and throttling.
 
-    Raises NotFound, Gone (purged, or the download limit is used up).
+    Raises TooManyRequests, NotFound, Gone (purged, or the download limit is used up).
     """
-    transfer, expired_blob = open_link(session, services, transfer_id)
+    transfer, expired_blob = open_link(session, services, transfer_id, client_ip=client_ip)
     if transfer is None:
         return None, expired_blob
     if not repository.count_download(session, transfer):

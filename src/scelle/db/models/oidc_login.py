@@ -21,3 +21,6 @@ class OIDCLogin(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A web sign-in: keyed hash of the random value in the browser's ``scelle_oidc``
+    # cookie. Such a login finishes only in that browser, and only as a web session.
+    browser_hash: Mapped[str | None] = mapped_column(String(64))

@@ -218,9 +218,12 @@ class TooManyRequests(ScelleError):
     status = 429
     default_message = "too many requests; try again later"
 
-    def __init__(self, message: str | None = None, *, retry_after: int = 60) -> None:
+    def __init__(
+        self, message: str | None = None, *, retry_after: int = 60, limit: str = "other"
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.limit = limit  # which rule refused: the label of scelle_throttles_total
 
 
 class InsufficientStorage(ScelleError):

@@ -231,7 +231,9 @@ def _throttled(
         services.audit.record_failure(
             session, f"account:{action}:throttled", scope=scope, retry_after=retry_after
         )
-    return TooManyRequests("too many attempts; try again later", retry_after=retry_after)
+    return TooManyRequests(
+        "too many attempts; try again later", retry_after=retry_after, limit=f"{action}_{scope}"
+    )
 
 
 def guard(session: Session, services: Services, action: str, **keys: str) -> None:

@@ -62,6 +62,7 @@ def _throttled(until: datetime, now: datetime) -> TooManyRequests:
     return TooManyRequests(
         "this account is temporarily limited after unusual activity; try again later",
         retry_after=seconds,
+        limit="exfiltration",
     )
 
 

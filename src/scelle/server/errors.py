@@ -16,6 +16,7 @@ from scelle.errors import (
     ServiceUnavailable,
     TooManyRequests,
 )
+from scelle.server.metric_families import THROTTLES
 from scelle.server.web import error_page
 
 __all__ = ["error_response", "install_error_handlers"]
@@ -40,8 +41,14 @@ _HTTP_CODES = {
 }
 
 
+def _count_throttle(error: ScelleError) -> None:
+    if isinstance(error, TooManyRequests):
+        THROTTLES.labels(error.limit).inc()
+
+
 def error_response(error: ScelleError) -> JSONResponse:
     headers = {"Cache-Control": "no-store"}
+    _count_throttle(error)
     if isinstance(error, TooManyRequests | ServiceUnavailable):
         headers["Retry-After"] = str(error.retry_after)
     if error.status == 401:
@@ -56,6 +63,7 @@ def install_error_handlers(app: FastAPI) -> None:
             log.warning("request failed: %s (%s)", exc.code, type(exc).__name__)
         if getattr(request.state, "html_errors", False):
             # A person's browser in the middle of the SSO sign-in: a page, not JSON.
+            _count_throttle(exc)
             return error_page(request, exc)
         return error_response(exc)
 

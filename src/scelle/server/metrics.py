@@ -8,8 +8,9 @@ or a user.
 Several server processes (``scelle serve --workers N``): ``serve`` points
 ``PROMETHEUS_MULTIPROC_DIR`` at a fresh folder, every process writes its
 samples there, and a scrape of any process returns the sum (prometheus-client
-multiprocess mode). ``purges_total`` is counted by the worker of the process
-that purged; ``throttles_total`` is for the rate limiter to increment.
+multiprocess mode). ``purges_total`` is counted when a purge's transaction
+commits (``scelle.transfers.service.purge``); ``throttles_total`` by the error
+handler for every 429, labelled with the rule that refused.
 """
 
 from __future__ import annotations

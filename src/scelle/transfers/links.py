@@ -43,7 +43,7 @@ def _count_request(session: Session, services: Services, client_ip: str) -> None
         services.audit.record_failure(
             session, "transfer:link:throttled", scope="ip", retry_after=wait
         )
-    raise TooManyRequests("too many requests; try again later", retry_after=wait)
+    raise TooManyRequests("too many requests; try again later", retry_after=wait, limit="link_ip")
 
 
 def _find(session: Session, services: Services, transfer_id: str) -> Transfer:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from scelle import ids
@@ -50,6 +51,7 @@ from scelle.errors import (
     PolicyViolation,
 )
 from scelle.keys import repository as keys_repository
+from scelle.server.metric_families import PURGES
 from scelle.transfers import repository, schemas
 
 if TYPE_CHECKING:
@@ -406,7 +408,27 @@ def purge(
     if upload is not None and upload.completed_at is None:
         # An unfinished upload's staged bytes go with it.
         services.blobs.abort(upload.id)
+    _count_purge_on_commit(session)
     return blob_key
+
+
+_PURGED = "scelle.purged"
+
+
+def _count_purge_on_commit(session: Session) -> None:
+    """``scelle_purges_total`` counts purges that were committed, not those rolled back."""
+    session.info[_PURGED] = session.info.get(_PURGED, 0) + 1
+    if not event.contains(session, "after_commit", _purges_committed):
+        event.listen(session, "after_commit", _purges_committed)
+        event.listen(session, "after_rollback", _purges_rolled_back)
+
+
+def _purges_committed(session: Session) -> None:
+    PURGES.inc(session.info.pop(_PURGED, 0))
+
+
+def _purges_rolled_back(session: Session) -> None:
+    session.info.pop(_PURGED, None)
 
 
 def purge_due(session: Session, services: Services, now: datetime | None = None) -> list[str]:

@@ -25,7 +25,6 @@ from scelle.db.base import utcnow
 from scelle.db.models import Transfer, TransferStatus, Upload
 from scelle.errors import AuditLogInconsistent
 from scelle.server.container import Services
-from scelle.server.metric_families import PURGES
 from scelle.transfers import service as transfers
 from scelle.transfers.scrub import scrub
 
@@ -51,8 +50,7 @@ def run_once(services: Services) -> PassReport:
         keys = transfers.purge_due(session, services)
     for key in keys:
         services.blobs.delete(key)
-        report.purged += 1
-        PURGES.inc()
+        report.purged += 1  # scelle_purges_total counted them at the commit
     report.orphan_blobs, report.orphan_staging = _reap_orphans(services)
     try:
         report.checkpoint = sign_checkpoint_if_due(services, errors=report.errors)

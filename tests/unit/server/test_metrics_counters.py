@@ -10,14 +10,18 @@ import base64
 import hashlib
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from tests import factories
+from tests.factories import Member
 
+from scelle import worker
 from scelle.config import Settings
-from scelle.db.models import Role
+from scelle.db.base import utcnow
+from scelle.db.models import Role, Transfer, TransferStatus
 from scelle.server.app import create_app
 from scelle.server.container import build_services
 
@@ -43,12 +47,7 @@ def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TestClient:
     return TestClient(create_app(services=services), raise_server_exceptions=False)
 
 
-def test_a_cancelled_transfer_counts_one_purge(client: TestClient) -> None:
-    services = client.app.state.services  # type: ignore[attr-defined]
-    factories.org(services, "lab-x")
-    factories.org(services, "cpam-75")
-    sender = factories.member(services, "lab-x", Role.SENDER)
-    recipient = factories.member(services, "cpam-75", Role.RECIPIENT)
+def create_transfer(client: TestClient, sender: Member, recipient: Member) -> str:
     payload = os.urandom(1000)
     created = client.post(
         "/api/v1/transfers",
@@ -56,21 +55,43 @@ def test_a_cancelled_transfer_counts_one_purge(client: TestClient) -> None:
             "recipients": [{"user_id": recipient.user_id, "key_id": recipient.key_id}],
             "payload_size": len(payload),
             "payload_sha256": hashlib.sha256(payload).hexdigest(),
-            "metadata": base64.b64encode(b"m" * 32).decode(),
+            "metadata": base64.b64encode(os.urandom(32)).decode(),
         },
         headers={"Authorization": f"Bearer {sender.token}"},
     )
     assert created.status_code == 201, created.text
+    transfer_id: str = created.json()["id"]
+    return transfer_id
+
+
+def test_purges_count_once_each_whoever_purges(client: TestClient) -> None:
+    services = client.app.state.services  # type: ignore[attr-defined]
+    factories.org(services, "lab-x")
+    factories.org(services, "cpam-75")
+    sender = factories.member(services, "lab-x", Role.SENDER)
+    recipient = factories.member(services, "cpam-75", Role.RECIPIENT)
+    created = create_transfer(client, sender, recipient)
+    expired = create_transfer(client, sender, recipient)
+    with services.database.transaction() as session:
+        row = session.get(Transfer, expired)
+        assert row is not None
+        row.expires_at = utcnow() - timedelta(minutes=1)
     before = sample(client, "scelle_purges_total")
+    worker.run_once(services)
+    worker.run_once(services)  # nothing left: counts nothing more
+    with services.database.transaction() as session:
+        assert session.get(Transfer, expired).status == TransferStatus.PURGED.value  # type: ignore[union-attr]
+    assert sample(client, "scelle_purges_total") == before + 1
+    before += 1
     cancelled = client.delete(
-        f"/api/v1/transfers/{created.json()['id']}",
+        f"/api/v1/transfers/{created}",
         headers={"Authorization": f"Bearer {sender.token}"},
     )
     assert cancelled.status_code == 204, cancelled.text
     assert sample(client, "scelle_purges_total") == before + 1
     # A second cancel purges nothing more (the transfer is gone).
     client.delete(
-        f"/api/v1/transfers/{created.json()['id']}",
+        f"/api/v1/transfers/{created}",
         headers={"Authorization": f"Bearer {sender.token}"},
     )
     assert sample(client, "scelle_purges_total") == before + 1

@@ -1,5 +1,7 @@
 """The worker: purges expired and used-up transfers, reaps orphans, signs audit checkpoints.
 
+It also forgets expired SSO logins and passkey ceremonies.
+
 Safe to run beside the server and as several copies at once: a purge pass
 holds the database-wide ``worker:purge`` lock for its transaction (an
 advisory lock on PostgreSQL, the write lock on SQLite), so a second worker
@@ -19,6 +21,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from scelle.accounts import repository as accounts_repository
 from scelle.audit import checkpoints
 from scelle.audit import repository as audit_repository
 from scelle.db.base import utcnow
@@ -38,6 +41,7 @@ class PassReport:
     purged: int = 0
     orphan_blobs: int = 0
     orphan_staging: int = 0
+    ceremonies: int = 0  # expired SSO logins and passkey ceremonies forgotten
     checkpoint: int | None = None  # the tree size of the checkpoint signed in this pass
     errors: list[str] = field(default_factory=list)
 
@@ -52,6 +56,8 @@ def run_once(services: Services) -> PassReport:
         services.blobs.delete(key)
         report.purged += 1  # scelle_purges_total counted them at the commit
     report.orphan_blobs, report.orphan_staging = _reap_orphans(services)
+    with services.database.transaction() as session:
+        report.ceremonies = accounts_repository.delete_expired_ceremonies(session, utcnow())
     try:
         report.checkpoint = sign_checkpoint_if_due(services, errors=report.errors)
     except AuditLogInconsistent as exc:

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import timedelta
+
+from sqlalchemy import func, select
 
 from scelle import ids
+from scelle.db.base import utcnow
+from scelle.db.models import OIDCLogin
 from scelle.server.container import Services
 from scelle.worker import run_once
 
@@ -52,3 +57,26 @@ def test_unrelated_files_in_the_store_are_never_touched(services: Services) -> N
     _age(stray, 3600)
     run_once(services)
     assert stray.read_text() == "operator's note"
+
+
+def test_expired_sso_logins_are_forgotten(services: Services) -> None:
+    # Anyone can start an SSO login: the worker keeps the table from growing.
+    now = utcnow()
+    lifetimes = {"old": timedelta(minutes=-1), "new": timedelta(minutes=9)}
+    with services.database.transaction() as session:
+        for name, lifetime in lifetimes.items():
+            session.add(
+                OIDCLogin(
+                    state_hash=name.ljust(64, "0"),
+                    nonce_hash="n" * 64,
+                    verifier_sealed=b"v",
+                    created_at=now - timedelta(minutes=10),
+                    expires_at=now + lifetime,
+                )
+            )
+    assert run_once(services).ceremonies == 1
+    with services.database.transaction() as session:
+        left = session.scalars(select(OIDCLogin.state_hash)).all()
+        assert left == ["new".ljust(64, "0")]
+        assert session.scalar(select(func.count()).select_from(OIDCLogin)) == 1
+    assert run_once(services).ceremonies == 0

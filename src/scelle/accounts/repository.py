@@ -189,6 +189,19 @@ def spend_oidc_login(session: Session, state_hash: str, when: datetime) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def delete_expired_ceremonies(session: Session, now: datetime) -> int:
+    """Forget every SSO login and passkey ceremony past its lifetime (the worker's sweep).
+
+    Anyone may start an SSO login without an account, so its rows must not
+    pile up; an expired one is refused whether its row is there or not.
+    """
+    logins = session.execute(delete(OIDCLogin).where(OIDCLogin.expires_at <= now))
+    challenges = session.execute(
+        delete(WebAuthnChallenge).where(WebAuthnChallenge.expires_at <= now)
+    )
+    return int(logins.rowcount) + int(challenges.rowcount)  # type: ignore[attr-defined]
+
+
 def prune_challenges(session: Session, user_id: str, now: datetime) -> None:
     """Forget a user's expired ceremonies (each new ceremony does it, so the table stays small)."""
     session.execute(

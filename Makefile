@@ -18,7 +18,7 @@ run: setup ## Set up and serve on the embedded default (SQLite + ./scelle-data)
 	$(VENV)/scelle serve --data $(DATA) --host $(HOST) --port $(PORT)
 
 test: setup check ## Set up, lint, type-check, check import rules, and run the whole test suite
-	$(VENV)/python -m pytest -p no:cacheprovider --cov=scelle --cov-report=term:skip-covered
+	$(VENV)/python -m pytest -p no:cacheprovider --durations=25 --cov=scelle --cov-report=term:skip-covered
 
 check: lint typecheck imports ## ruff (with the security rules), mypy --strict, import-linter
 

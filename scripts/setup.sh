@@ -2,7 +2,8 @@
 # Install everything Scellé needs on a fresh Debian machine, idempotently:
 #   system packages (the reference `age` tool for interop tests, libfaketime
 #   for the clock-jump fault tests, nginx for the transfer benchmark, Debian's
-#   chromium for the browser tests, the DejaVu fonts the PDF letters embed), the
+#   chromium for the browser tests, the DejaVu fonts the PDF letters embed, gcc
+#   and the Python headers for the scanner's C loop), the
 #   Python virtualenv from the hashed lock file, the web UI's browser bundle
 #   (web/: npm ci + esbuild, from web/package-lock.json), and the npm packages
 #   the tus interop and SSO tests run.
@@ -24,6 +25,10 @@ if [ "$runtime_only" = 0 ]; then
 fi
 # node and npm build the web UI's bundle, which the server itself serves.
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
+# The scanner's inner loop is C (src/scelle/subjects/_fastscan.c): a compiler and
+# the headers of the Python that makes .venv.
+command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
+"${PYTHON:-python3}" -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' || need_apt+=(python3-dev)
 # The PDF letters and notices embed DejaVu Sans (French accents and the rest of Unicode).
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 if [ "${#need_apt[@]}" -gt 0 ]; then
@@ -52,6 +57,12 @@ if [ ! -f "$stamp" ]; then
     .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e . </dev/null
     rm -f .venv/.installed-*
     touch "$stamp"
+fi
+# The editable install compiles the C loop; compile it again when its source changed.
+built=$(ls src/scelle/subjects/_fastscan*.so 2>/dev/null | head -n 1 || true)
+if [ -z "$built" ] || [ src/scelle/subjects/_fastscan.c -nt "$built" ] || [ setup.py -nt "$built" ]; then
+    log "compiling the scanner's C loop (src/scelle/subjects/_fastscan.c)"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e . </dev/null
 fi
 
 # The web UI bundle: installed from the lock (no scripts run beyond esbuild's own

@@ -41,6 +41,7 @@ by line as one column. UTF-16 files are decoded as a text stream.
 from __future__ import annotations
 
 import codecs
+import copy
 import csv
 import io
 import itertools
@@ -617,12 +618,15 @@ def _feed_parallel(
     ranges = [(low, high) for low, high in itertools.pairwise(bounds) if high > low]
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=len(ranges), mp_context=context) as pool:
+        # Each worker gets copies of the columns as they are now (decisions, no
+        # counts): the pool pickles arguments later, on a thread of its own, and
+        # by then the columns below may hold the counts of ranges already merged.
         futures = [
             pool.submit(
                 _scan_range,
                 path,
                 sep,
-                table.columns,
+                copy.deepcopy(table.columns),
                 start=low,
                 end=high,
                 collect=table.identifiers is not None,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import copy
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -293,3 +296,46 @@ def test_a_nir_column_with_odd_cells_counts_like_the_regex(tmp_path: Path) -> No
     report = scan_path(bare, collect_identifiers=True)
     assert by_column(report) == {("nir", "nir"): (9, 3)}
     assert report.identifiers == {"185057800608491", "282072A12345665", "282072B12345692"}
+
+
+class _LatePicklingPool:
+    """ProcessPoolExecutor's timing at its worst: arguments copied only when a worker starts.
+
+    The real pool pickles them on a feeder thread, some time after submit():
+    a range submitted early may be pickled after earlier ranges were merged.
+    """
+
+    def __init__(self, **_options: object) -> None:
+        self.calls: list[concurrent.futures.Future[object]] = []
+
+    def __enter__(self) -> _LatePicklingPool:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+    def submit(self, fn: Any, *args: object, **kwargs: object) -> concurrent.futures.Future[object]:
+        pool = self
+
+        class Late(concurrent.futures.Future[object]):
+            def result(self, timeout: float | None = None) -> object:
+                if not self.done():
+                    copied_args, copied_kwargs = copy.deepcopy((args, kwargs))  # = unpickled
+                    self.set_result(fn(*copied_args, **copied_kwargs))
+                return super().result(timeout)
+
+        future = Late()
+        pool.calls.append(future)
+        return future
+
+
+def test_ranges_count_once_however_late_the_pool_pickles_their_arguments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scan_module, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(scan_module, "ProcessPoolExecutor", _LatePicklingPool)
+    path = tmp_path / "gen.csv"
+    generate(path, size=200_000, seed=7)
+    single = scan_path(path, jobs=1)
+    monkeypatch.setattr(scan_module, "_workers", lambda jobs, size: jobs or 1)
+    assert scan_path(path, jobs=3).as_dict() == single.as_dict()

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import ipaddress
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
@@ -28,7 +29,7 @@ from scelle.notifications.messages import new_device_login
 if TYPE_CHECKING:
     from scelle.server.container import Services
 
-__all__ = ["DEVICE_HEADER", "network_of", "notice_login"]
+__all__ = ["DEVICE_HEADER", "network_of", "notice_login", "notice_request_login"]
 
 DEVICE_HEADER = "X-Scelle-Device"
 _DEVICE_ID = re.compile(r"\A[A-Za-z0-9_-]{16,128}\Z")
@@ -54,6 +55,27 @@ def _device_hash(
     else:
         material = f"ua\x00{user_id}\x00{user_agent[:200]}\x00{network}"
     return hmac.new(key, material.encode("utf-8", "replace"), hashlib.sha256).hexdigest()
+
+
+def notice_request_login(
+    session: Session,
+    services: Services,
+    user: User,
+    headers: Mapping[str, str],
+    *,
+    client_ip: str | None,
+    method: str,
+) -> bool:
+    """:func:`notice_login` with the device id and user agent of a request's ``headers``."""
+    return notice_login(
+        session,
+        services,
+        user,
+        device_id=headers.get(DEVICE_HEADER),
+        user_agent=headers.get("user-agent"),
+        client_ip=client_ip,
+        method=method,
+    )
 
 
 def notice_login(

@@ -68,14 +68,8 @@ def login(
         )
     except PasskeyRequired as refusal:
         return _passkey_required(refusal)
-    devices.notice_login(
-        session,
-        services,
-        result.user,
-        device_id=request.headers.get(devices.DEVICE_HEADER),
-        user_agent=request.headers.get("user-agent"),
-        client_ip=ip,
-        method="password",
+    devices.notice_request_login(
+        session, services, result.user, request.headers, client_ip=ip, method="password"
     )
     return schemas.LoginResponse(
         token=result.token,

@@ -134,14 +134,8 @@ def callback(  # noqa: PLR0917  (FastAPI passes query parameters by name)
 def _notice(
     request: Request, session: DbSession, services: ServicesDep, user: User, ip: str
 ) -> None:
-    devices.notice_login(
-        session,
-        services,
-        user,
-        device_id=request.headers.get(devices.DEVICE_HEADER),
-        user_agent=request.headers.get("user-agent"),
-        client_ip=ip,
-        method="sso",
+    devices.notice_request_login(
+        session, services, user, request.headers, client_ip=ip, method="sso"
     )
 
 

@@ -144,14 +144,8 @@ def _finish(
         session, services, body.challenge_id, {ChallengePurpose.LOGIN}, client_ip=ip
     )
     user, org = passkeys.finish_login(session, services, claimed, body.credential)
-    devices.notice_login(
-        session,
-        services,
-        user,
-        device_id=request.headers.get(devices.DEVICE_HEADER),
-        user_agent=request.headers.get("user-agent"),
-        client_ip=ip,
-        method="passkey",
+    devices.notice_request_login(
+        session, services, user, request.headers, client_ip=ip, method="passkey"
     )
     return user, org
 

@@ -11,6 +11,7 @@ from scelle.db.models import (
     ApiToken,
     AuditEvent,
     BreachAssessment,
+    OIDCLogin,
     Transfer,
     TransferRecipient,
     TransferScan,
@@ -114,6 +115,14 @@ def spend_ceremonies(session: Session, now: datetime) -> int:
     """Spend every WebAuthn ceremony not used yet (passkey enrolments and logins in flight)."""
     result = session.execute(
         update(WebAuthnChallenge).where(WebAuthnChallenge.used_at.is_(None)).values(used_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def spend_sso_logins(session: Session, now: datetime) -> int:
+    """Spend every SSO login started and not finished (its callback is then refused)."""
+    result = session.execute(
+        update(OIDCLogin).where(OIDCLogin.used_at.is_(None)).values(used_at=now)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 

@@ -220,7 +220,8 @@ class LockdownResult:
 
 
 def lockdown(session: Session, services: Services, *, reason: str = "lockdown") -> LockdownResult:
-    """End every web session, revoke every API token, pending enrolment and unfinished upload.
+    """End every web session; revoke every API token, pending enrolment, passkey ceremony and
+    SSO login in flight; abort every unfinished upload.
 
     All at once, in one transaction, audited. Another kind of credential
     adds its revocation here.
@@ -232,6 +233,7 @@ def lockdown(session: Session, services: Services, *, reason: str = "lockdown") 
     sessions = repository.end_web_sessions(session, now)
     # A passkey enrolment ceremony grants one registration, like an enrolment token.
     ceremonies = repository.spend_ceremonies(session, now)
+    sso_logins = repository.spend_sso_logins(session, now)
     pending = repository.pending_enrolments(session)
     for user in pending:
         user.enrolment_token_hash = None
@@ -250,6 +252,7 @@ def lockdown(session: Session, services: Services, *, reason: str = "lockdown") 
         tokens=tokens,
         sessions=sessions,
         passkey_ceremonies=ceremonies,
+        sso_logins=sso_logins,
         enrolments=len(pending),
         uploads=len(uploads),
     )

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tests import factories
 
 from scelle.db.base import utcnow
-from scelle.db.models import ApiToken, AuditEvent, Role, WebAuthnChallenge
+from scelle.db.models import ApiToken, AuditEvent, OIDCLogin, Role, WebAuthnChallenge
 from scelle.server.container import Services
 
 SCELLE = str(Path(sys.executable).parent / "scelle")
@@ -44,12 +44,21 @@ def test_lockdown_revokes_every_token_and_is_audited(services: Services) -> None
                 expires_at=utcnow() + timedelta(minutes=5),
             )
         )
+        session.add(  # an SSO login started, not finished
+            OIDCLogin(
+                state_hash="1" * 64,
+                nonce_hash="n" * 64,
+                verifier_sealed=b"v",
+                expires_at=utcnow() + timedelta(minutes=10),
+            )
+        )
     done = host(services, "admin", "lockdown", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["tokens_revoked"] == 2
     with services.database.transaction() as session:
         assert all(t.revoked_at is not None for t in session.scalars(select(ApiToken)))
         assert all(c.used_at is not None for c in session.scalars(select(WebAuthnChallenge)))
+        assert all(login.used_at is not None for login in session.scalars(select(OIDCLogin)))
         tags = list(session.scalars(select(AuditEvent.tag)))
     assert "admin:access:lockdown" in tags
 

@@ -179,20 +179,28 @@ def test_tampered_ciphertext_is_refused_and_leaves_nothing_in_the_spill_area(
     assert spill_entries(page) == []  # the downloaded ciphertext is removed with the refusal
 
 
-def test_without_opfs_writes_the_pages_keep_blobs_and_still_round_trip(
-    server: LiveServer, orgs: Orgs, page: Page, browser: Browser, tmp_path: Path
-) -> None:
-    # As a browser with OPFS but no FileSystemFileHandle.createWritable (Safari before 26).
-    no_writes = "delete FileSystemFileHandle.prototype.createWritable;"
+def _browser_to_browser(
+    server: LiveServer,
+    orgs: Orgs,
+    page: Page,
+    browser: Browser,
+    tmp_path: Path,
+    *,
+    init_script: str,
+    size: int,
+) -> list[str]:
+    """Zoe sends ``size`` random bytes from her page to Yves, who decrypts and saves them in
+    his (another profile); both pages run ``init_script`` first. The spill areas end empty;
+    answers what Yves's held while the save was offered."""
     yves = make_member(server, orgs.cpam, Role.RECIPIENT, publish_key=False)
     other = browser.new_context(locale="fr-FR", accept_downloads=True)
     try:
-        other.add_init_script(no_writes)
+        other.add_init_script(init_script)
         tab = other.new_page()
         sign_in(tab, server, yves, yves.recovery_codes[0])
         create_identity(tab)
 
-        page.add_init_script(no_writes)
+        page.add_init_script(init_script)
         zoe = make_member(server, orgs.lab, Role.SENDER, publish_key=False)
         sign_in(page, server, zoe, zoe.recovery_codes[0])
         create_identity(page)
@@ -200,22 +208,69 @@ def test_without_opfs_writes_the_pages_keep_blobs_and_still_round_trip(
         page.get_by_label("Destinataires (organisation").fill(yves.email)
         page.get_by_role("button", name="Rechercher dans l'annuaire").click()
         expect(page.locator("#recipient-list li")).to_have_count(1)
-        plaintext = os.urandom(2 * 1024 * 1024 + 7)
+        plaintext = os.urandom(size)
         source = tmp_path / "bilan.bin"
         source.write_bytes(plaintext)
         page.get_by_label("Fichier").set_input_files(str(source))
         page.get_by_role("button", name="Chiffrer, signer et envoyer").click()
-        expect(page.locator("#sent-result")).to_be_visible(timeout=60_000)
+        expect(page.locator("#sent-result")).to_be_visible(timeout=120_000)
         transfer_id = page.locator("#sent-link").get_attribute("data-transfer-id")
+        assert spill_entries(page) == []
 
         tab.goto(f"{server.url}/transfers/{transfer_id}")
-        with tab.expect_download() as download_info:
+        with tab.expect_download(timeout=120_000) as download_info:
             tab.get_by_role("button", name="Vérifier, déchiffrer et enregistrer").click()
         assert Path(download_info.value.path()).read_bytes() == plaintext
-        assert spill_entries(page) == []  # never used: the bytes went through Blobs
+        offered = spill_entries(tab)
+        tab.goto(server.url + "/inbox")
+        # "none": the page found no usable spill area to sweep (createWritable hidden)
+        expect(tab.locator("body")).to_have_attribute("data-spill", re.compile("^(swept|none)$"))
         assert spill_entries(tab) == []
+        return offered
     finally:
         other.close()
+
+
+def test_without_opfs_writes_the_pages_keep_blobs_and_still_round_trip(
+    server: LiveServer, orgs: Orgs, page: Page, browser: Browser, tmp_path: Path
+) -> None:
+    # As a browser with OPFS but no FileSystemFileHandle.createWritable (Safari before 26).
+    no_writes = "delete FileSystemFileHandle.prototype.createWritable;"
+    offered = _browser_to_browser(
+        server, orgs, page, browser, tmp_path, init_script=no_writes, size=2 * 1024 * 1024 + 7
+    )
+    assert offered == []  # the saved file was a Blob: no spill file ever made
+
+
+# Each page's OPFS writes refused past 36 MiB, as a full disk or a private window's quota.
+_NO_ROOM_PAST_36_MIB = """(() => {
+    const write = FileSystemWritableFileStream.prototype.write;
+    let written = 0;
+    FileSystemWritableFileStream.prototype.write = function (data) {
+        written += data.byteLength || 0;
+        if (written > 36 * 1024 * 1024) {
+            return Promise.reject(new DOMException("no room (test)", "QuotaExceededError"));
+        }
+        return write.call(this, data);
+    };
+})();"""
+
+
+def test_a_disk_without_room_sends_the_rest_to_memory_and_nothing_is_lost(
+    server: LiveServer, orgs: Orgs, page: Page, browser: Browser, tmp_path: Path
+) -> None:
+    # 40 MiB: the send's and the download's first 32 MiB segment is committed on disk, the
+    # rest refused and kept in memory; the plaintext's spill is refused at once, all memory.
+    offered = _browser_to_browser(
+        server,
+        orgs,
+        page,
+        browser,
+        tmp_path,
+        init_script=_NO_ROOM_PAST_36_MIB,
+        size=40 * 1024 * 1024 + 5,
+    )
+    assert offered == []  # the refused segment file removed, the plaintext held in memory
 
 
 def _blob_key(server: LiveServer, transfer_id: str) -> str:

@@ -2,9 +2,9 @@
 // bytes between the passes the protocol needs (hash, then upload; verify, then decrypt;
 // verify, then save), so a multi-GB file sits on disk, not in the page's memory.
 //
-// Every spill file is held by a Web Lock named after it for as long as a page uses it;
-// a page load removes the spill files no page holds (left by a closed tab, a crash or a
-// save offered until the page was left). Without OPFS writes or Web Locks (an older
+// Every spill (its segment files NAME.0, NAME.1...) is held by a Web Lock named NAME for as
+// long as a page uses it; a page load removes the spill files no page holds (left by a
+// closed tab, a crash or a save offered until the page was left). Without OPFS writes or Web Locks (an older
 // browser, a private window) create() answers null and the callers keep Blobs instead.
 
 const PREFIX = "scelle-spill-";
@@ -46,54 +46,118 @@ async function removeEntry(dir, name) {
   }
 }
 
+// Written in segment files of SEGMENT bytes, each kept in memory until it is committed, so
+// that a disk that refuses more (a full disk, or a private window, whose OPFS lives in memory
+// with a quota of about 1.3 GiB in Chromium) costs no byte already read: the rest of the
+// stream then goes to memory, as the Blobs of before.
+const SEGMENT = 32 * 1024 * 1024;
+
+function noRoom(error) {
+  return Boolean(error) && error.name === "QuotaExceededError";
+}
+
 export class SpillFile {
-  constructor(dir, name, handle, release) {
+  constructor(dir, name, release) {
     this.dir = dir;
     this.name = name;
-    this.handle = handle;
     this.release = release;
+    this.entries = [];
     this.removed = false;
   }
 
-  /** A WritableStream into the file (its bytes land when it closes, none if it aborts). */
-  writable() {
-    return this.handle.createWritable();
+  async openSegment(segment) {
+    const name = `${this.name}.${this.entries.length}`;
+    this.entries.push(name);
+    segment.name = name;
+    segment.handle = await this.dir.getFileHandle(name, { create: true });
+    segment.writable = await segment.handle.createWritable();
   }
 
-  /** The file as a disk-backed File: slicing or streaming it reads from disk. */
-  file() {
-    return this.handle.getFile();
+  async dropSegment(segment) {
+    if (segment.writable) await segment.writable.abort().catch(() => {});
+    if (segment.name) {
+      await removeEntry(this.dir, segment.name).catch(() => {});
+      this.entries = this.entries.filter((name) => name !== segment.name);
+    }
   }
 
-  /** Remove the file and let go of its lock; safe to call more than once. */
+  /**
+   * Read ``stream`` (of Uint8Array chunks no one reuses) into the spill and answer a Blob of
+   * it with ``type``: disk-backed segment files, then memory for what the disk had no room for.
+   */
+  async write(stream, type) {
+    const parts = [];
+    let memory = null; // the chunks read after the disk refused
+    let segment = null;
+    const commit = async () => {
+      await segment.writable.close();
+      parts.push(await segment.handle.getFile());
+      segment = null;
+    };
+    const toMemory = async () => {
+      memory = segment ? segment.chunks : [];
+      if (segment) await this.dropSegment(segment);
+      segment = null;
+    };
+    const reader = stream.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (memory) {
+          memory.push(value);
+          continue;
+        }
+        if (!segment) segment = { chunks: [], size: 0, name: null, handle: null, writable: null };
+        segment.chunks.push(value);
+        segment.size += value.length;
+        try {
+          if (!segment.writable) await this.openSegment(segment);
+          await segment.writable.write(value);
+          if (segment.size >= SEGMENT) await commit();
+        } catch (error) {
+          if (!noRoom(error)) throw error;
+          await toMemory();
+        }
+      }
+      if (segment) {
+        try {
+          await commit();
+        } catch (error) {
+          if (!noRoom(error)) throw error;
+          await toMemory();
+        }
+      }
+    } catch (error) {
+      reader.cancel(error).catch(() => {});
+      if (segment) await this.dropSegment(segment);
+      throw error;
+    }
+    if (memory) parts.push(new Blob(memory));
+    return new Blob(parts, { type });
+  }
+
+  /** Remove the spill's files and let go of its lock; safe to call more than once. */
   async remove() {
     if (this.removed) return;
     this.removed = true;
     try {
-      await removeEntry(this.dir, this.name);
+      for (const name of this.entries) await removeEntry(this.dir, name);
     } finally {
       this.release();
     }
   }
 }
 
-/** A new, empty, locked spill file; null when the browser has no usable OPFS. */
+/** A new spill (no file yet), locked; null when the browser has no usable OPFS. */
 export async function create(kind) {
   const dir = await root();
   if (!dir) return null;
   const name = `${PREFIX}${kind}-${crypto.randomUUID()}`;
-  let release;
   try {
-    release = await hold(name);
+    return new SpillFile(dir, name, await hold(name));
   } catch {
     return null;
-  }
-  try {
-    const handle = await dir.getFileHandle(name, { create: true });
-    return new SpillFile(dir, name, handle, release);
-  } catch {
-    release();
-    return null; // no room, or OPFS refused here: the caller keeps a Blob
   }
 }
 
@@ -105,7 +169,9 @@ export async function sweep() {
     const names = [];
     for await (const name of dir.keys()) if (name.startsWith(PREFIX)) names.push(name);
     for (const name of names) {
-      await navigator.locks.request(name, { ifAvailable: true }, async (lock) => {
+      // a segment "scelle-spill-KIND-UUID.N" is held by the lock of its spill's name
+      const spillName = name.includes(".") ? name.slice(0, name.lastIndexOf(".")) : name;
+      await navigator.locks.request(spillName, { ifAvailable: true }, async (lock) => {
         if (lock) await removeEntry(dir, name);
       });
     }

@@ -138,15 +138,14 @@ function batchingTap(hasher, onBytes) {
 
 /**
  * Read a stream while hashing it, into ``spillFile`` (on disk) when there is one, else into
- * a Blob. ``blob`` is then a disk-backed Blob of the file; ``onBytes(n)`` after each chunk.
+ * a Blob. ``blob`` is then a Blob of the spill's files; ``onBytes(n)`` after each chunk.
  */
 async function drain(stream, type, onBytes, spillFile) {
   if (!spillFile) return drainToBlob(stream, type, onBytes);
   const hasher = sha256.create();
   const { tap, size } = batchingTap(hasher, onBytes);
-  await stream.pipeThrough(tap).pipeTo(await spillFile.writable());
-  const file = await spillFile.file();
-  return { blob: new Blob([file], { type }), digest: hasher.digest(), size: size() };
+  const blob = await spillFile.write(stream.pipeThrough(tap), type);
+  return { blob, digest: hasher.digest(), size: size() };
 }
 
 function hashingTap(hasher, onBytes) {
@@ -265,7 +264,9 @@ async function receiveFrom(base, me, keys, passphrase, transferId, progress) {
         },
         plainSpill,
       );
-    } catch {
+    } catch (error) {
+      // One opaque refusal for the page; the reason in this browser's console only.
+      console.warn("scelle: decryption_failed:", error && error.name, error && error.message);
       throw new Refusal("decryption_failed");
     }
     if (plain.size !== document.size || toHex(plain.digest) !== String(document.sha256)) {

@@ -6,7 +6,7 @@ HOST  ?= 127.0.0.1
 PORT  ?= 8600
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test check lint typecheck imports test-quick test-embedded bench bench-crypto bench-transfer bench-concurrent bench-listing bench-breach bench-scan bench-audit audit lock clean
+.PHONY: help setup run test check lint typecheck imports test-quick test-embedded bench bench-crypto bench-transfer bench-browser bench-concurrent bench-listing bench-breach bench-scan bench-audit audit lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -38,13 +38,16 @@ test-quick: ## Unit tests only (no server processes, no interop)
 test-embedded: ## The test suite on the embedded default only (no PostgreSQL, S3, Redis)
 	$(VENV)/python -m pytest -p no:cacheprovider -m "not scale" -q
 
-bench: bench-crypto bench-transfer bench-audit bench-scan bench-concurrent bench-listing bench-breach ## Run every benchmark; each prints ratios
+bench: bench-crypto bench-transfer bench-browser bench-audit bench-scan bench-concurrent bench-listing bench-breach ## Run every benchmark; each prints ratios
 
 bench-crypto: setup ## age encryption/decryption vs the reference age tool
 	$(VENV)/python bench/crypto.py
 
 bench-transfer: setup ## send/receive vs nginx PUT/GET, peak RSS (SIZE_MIB=4096 for 4 GiB)
 	$(VENV)/python bench/transfer.py --size-mib $(or $(SIZE_MIB),1024)
+
+bench-browser: setup ## 1 GiB sent and received through the web UI in chromium vs age-encryption alone, page memory (SIZE_MIB=...)
+	$(VENV)/python bench/browser.py --size-mib $(or $(SIZE_MIB),1024)
 
 bench-concurrent: setup ## 100 concurrent 10 MiB transfers, 4 processes vs 1, PostgreSQL + S3 + Redis
 	$(VENV)/python bench/scale.py concurrent

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from scelle.config import Settings
 from scelle.db.models import Role
@@ -130,3 +130,23 @@ def create_identity(page: Page, passphrase: str = BROWSER_PASSPHRASE) -> None:
 def shot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+_LIST_SPILL = """async () => {
+    const root = await navigator.storage.getDirectory();
+    const names = [];
+    for await (const name of root.keys()) names.push(name);
+    return names.sort();
+}"""
+
+
+def spill_entries(page: Page) -> list[str]:
+    """Every entry of the origin private file system (the pages' spill area) of ``page``."""
+    entries: list[str] = page.evaluate(_LIST_SPILL)
+    return entries
+
+
+def expect_spill_empty(page: Page) -> None:
+    """After this page's sweep of what earlier pages left, the spill area holds nothing."""
+    expect(page.locator("body")).to_have_attribute("data-spill", "swept")
+    assert spill_entries(page) == []

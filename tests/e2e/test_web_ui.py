@@ -36,9 +36,11 @@ from tests.e2e.conftest import (
     BROWSER_PASSPHRASE,
     Orgs,
     create_identity,
+    expect_spill_empty,
     make_member,
     shot,
     sign_in,
+    spill_entries,
 )
 from tests.integration.conftest import DEVICE_PASSPHRASE, LiveServer, enrolled_home
 
@@ -101,10 +103,15 @@ def test_cli_sends_and_the_browser_verifies_and_decrypts(
     assert download.suggested_filename == "compte-rendu.csv"
     assert Path(download.path()).read_bytes() == report.read_bytes()
     expect(page.locator("#form-status")).to_contain_text("Signature vérifiée")
+    # The two passes went through the spill area (OPFS): the ciphertext's file is gone,
+    # the plaintext's waits on disk while the save is offered, until the page is left.
+    [offered] = spill_entries(page)
+    assert offered.startswith("scelle-spill-plain-")
 
     # A new sign-in: the page unwraps the stored identity; a wrong passphrase is refused.
     page.get_by_role("button", name="Se déconnecter").click()
     page.wait_for_url("**/login")
+    expect_spill_empty(page)
     sign_in(page, server, bob, bob.recovery_codes[1])
     page.get_by_label("Phrase secrète").fill("pas la bonne phrase")
     page.get_by_role("button", name="Ouvrir ma clé").click()
@@ -128,11 +135,154 @@ def test_cli_sends_and_the_browser_verifies_and_decrypts(
     expect(page.locator("#pinned-fingerprint")).to_have_text(alice_fingerprint)
     expect(page.locator("#offered-fingerprint")).to_have_text(new_keys.fingerprint)
     expect(page.locator("#form-error")).to_contain_text("la clé de l'expéditeur a changé")
+    assert spill_entries(page) == []  # refused before anything was downloaded
     shot(page, "key-changed")
     page.get_by_role("button", name="J'ai vérifié").click()
     with page.expect_download() as again:
         page.get_by_role("button", name="Vérifier, déchiffrer et enregistrer").click()
     assert Path(again.value.path()).read_bytes() == report.read_bytes()
+    page.goto(server.url + "/inbox")
+    expect_spill_empty(page)
+
+
+def test_tampered_ciphertext_is_refused_and_leaves_nothing_in_the_spill_area(
+    server: LiveServer, orgs: Orgs, page: Page, tmp_path: Path
+) -> None:
+    bob = make_member(server, orgs.cpam, Role.RECIPIENT, publish_key=False)
+    sign_in(page, server, bob, bob.recovery_codes[0])
+    create_identity(page)
+    alice = make_member(server, orgs.lab, Role.SENDER, publish_key=True)
+    report = tmp_path / "analyse.csv"
+    report.write_bytes(b"nir;hba1c\n" + os.urandom(300_000))
+    with ScelleClient(server.url, alice.token) as client:
+        sent = send(
+            client,
+            LocalState(tmp_path / "alice"),
+            Keyring(alice.identity, alice.signing_key),
+            report,
+            [bob.email],
+        )
+    # One byte of the stored ciphertext flipped (same size): the signed digest no longer holds.
+    [blob] = list(server.data.rglob(_blob_key(server, sent.transfer_id)))
+    with blob.open("r+b") as stored:
+        stored.seek(blob.stat().st_size // 2)
+        byte = stored.read(1)
+        stored.seek(-1, os.SEEK_CUR)
+        stored.write(bytes([byte[0] ^ 0x01]))
+
+    page.goto(f"{server.url}/transfers/{sent.transfer_id}")
+    page.get_by_role("button", name="Vérifier, déchiffrer et enregistrer").click()
+    expect(page.locator("#form-error")).to_have_text(
+        "Refusé : le contenu reçu ne correspond pas à celui signé."
+    )
+    expect(page.locator("#save-link")).to_be_hidden()
+    assert spill_entries(page) == []  # the downloaded ciphertext is removed with the refusal
+
+
+def _browser_to_browser(
+    server: LiveServer,
+    orgs: Orgs,
+    page: Page,
+    browser: Browser,
+    tmp_path: Path,
+    *,
+    init_script: str,
+    size: int,
+) -> list[str]:
+    """Zoe sends ``size`` random bytes from her page to Yves, who decrypts and saves them in
+    his (another profile); both pages run ``init_script`` first. The spill areas end empty;
+    answers what Yves's held while the save was offered."""
+    yves = make_member(server, orgs.cpam, Role.RECIPIENT, publish_key=False)
+    other = browser.new_context(locale="fr-FR", accept_downloads=True)
+    try:
+        other.add_init_script(init_script)
+        tab = other.new_page()
+        sign_in(tab, server, yves, yves.recovery_codes[0])
+        create_identity(tab)
+
+        page.add_init_script(init_script)
+        zoe = make_member(server, orgs.lab, Role.SENDER, publish_key=False)
+        sign_in(page, server, zoe, zoe.recovery_codes[0])
+        create_identity(page)
+        page.goto(server.url + "/send")
+        page.get_by_label("Destinataires (organisation").fill(yves.email)
+        page.get_by_role("button", name="Rechercher dans l'annuaire").click()
+        expect(page.locator("#recipient-list li")).to_have_count(1)
+        plaintext = os.urandom(size)
+        source = tmp_path / "bilan.bin"
+        source.write_bytes(plaintext)
+        page.get_by_label("Fichier").set_input_files(str(source))
+        page.get_by_role("button", name="Chiffrer, signer et envoyer").click()
+        expect(page.locator("#sent-result")).to_be_visible(timeout=120_000)
+        transfer_id = page.locator("#sent-link").get_attribute("data-transfer-id")
+        assert spill_entries(page) == []
+
+        tab.goto(f"{server.url}/transfers/{transfer_id}")
+        with tab.expect_download(timeout=120_000) as download_info:
+            tab.get_by_role("button", name="Vérifier, déchiffrer et enregistrer").click()
+        assert Path(download_info.value.path()).read_bytes() == plaintext
+        offered = spill_entries(tab)
+        tab.goto(server.url + "/inbox")
+        # "none": the page found no usable spill area to sweep (createWritable hidden)
+        expect(tab.locator("body")).to_have_attribute("data-spill", re.compile("^(swept|none)$"))
+        assert spill_entries(tab) == []
+        return offered
+    finally:
+        other.close()
+
+
+def test_without_opfs_writes_the_pages_keep_blobs_and_still_round_trip(
+    server: LiveServer, orgs: Orgs, page: Page, browser: Browser, tmp_path: Path
+) -> None:
+    # As a browser with OPFS but no FileSystemFileHandle.createWritable (Safari before 26).
+    no_writes = "delete FileSystemFileHandle.prototype.createWritable;"
+    offered = _browser_to_browser(
+        server, orgs, page, browser, tmp_path, init_script=no_writes, size=2 * 1024 * 1024 + 7
+    )
+    assert offered == []  # the saved file was a Blob: no spill file ever made
+
+
+# Each page's OPFS writes refused past 36 MiB, as a full disk or a private window's quota.
+_NO_ROOM_PAST_36_MIB = """(() => {
+    const write = FileSystemWritableFileStream.prototype.write;
+    let written = 0;
+    FileSystemWritableFileStream.prototype.write = function (data) {
+        written += data.byteLength || 0;
+        if (written > 36 * 1024 * 1024) {
+            return Promise.reject(new DOMException("no room (test)", "QuotaExceededError"));
+        }
+        return write.call(this, data);
+    };
+})();"""
+
+
+def test_a_disk_without_room_sends_the_rest_to_memory_and_nothing_is_lost(
+    server: LiveServer, orgs: Orgs, page: Page, browser: Browser, tmp_path: Path
+) -> None:
+    # 40 MiB: the send's and the download's first 32 MiB segment is committed on disk, the
+    # rest refused and kept in memory; the plaintext's spill is refused at once, all memory.
+    offered = _browser_to_browser(
+        server,
+        orgs,
+        page,
+        browser,
+        tmp_path,
+        init_script=_NO_ROOM_PAST_36_MIB,
+        size=40 * 1024 * 1024 + 5,
+    )
+    assert offered == []  # the refused segment file removed, the plaintext held in memory
+
+
+def _blob_key(server: LiveServer, transfer_id: str) -> str:
+    services = build_services(Settings(data=server.data), migrate=False)
+    try:
+        with services.database.transaction() as session:
+            transfer = session.get(Transfer, transfer_id)
+            assert transfer is not None
+            assert transfer.blob_key is not None
+            return transfer.blob_key
+    finally:
+        services.database.dispose()
 
 
 def _replace_key(server: LiveServer, token: str, keys: Keyring) -> None:
@@ -181,6 +331,7 @@ def test_browser_sends_and_the_cli_and_the_age_tool_open_it(
     assert re.fullmatch(r"tr_[a-z2-7]{26}", transfer_id)
     progress = page.locator("#progress")
     assert progress.get_attribute("value") == progress.get_attribute("max")
+    assert spill_entries(page) == []  # the ciphertext's spill file went with the upload
     shot(page, "send")
 
     # The CLI recipient verifies the browser's signature (pinning the sender) and decrypts.
@@ -254,6 +405,7 @@ def test_patient_link_opens_with_the_passphrase_only_until_it_expires(
     page.get_by_label("Fichier").set_input_files(str(letter))
     page.get_by_role("button", name="Chiffrer, signer et envoyer").click()
     expect(page.locator("#patient-result")).to_be_visible()
+    assert spill_entries(page) == []
     link = page.locator("#patient-link").inner_text()
     transfer_id = link.rsplit("/", 1)[1]
     assert link == f"{server.url}/p/{transfer_id}"  # the passphrase is not in the link
@@ -276,6 +428,7 @@ def test_patient_link_opens_with_the_passphrase_only_until_it_expires(
             f"{server.url}/api/v1/transfers/{transfer_id}", headers=nina_auth, timeout=30
         ).json()
         assert described["download_count"] == 0  # refused before any download
+        assert spill_entries(tab) == []
         assert described["recipients"] == []
         tab.get_by_label("Phrase secrète reçue").fill(passphrase)
         with tab.expect_download() as download_info:
@@ -283,6 +436,8 @@ def test_patient_link_opens_with_the_passphrase_only_until_it_expires(
         assert download_info.value.suggested_filename == "compte-rendu-paul.pdf"
         assert Path(download_info.value.path()).read_bytes() == letter.read_bytes()
         expect(tab.locator("#form-status")).to_contain_text(nina.email)
+        [offered] = spill_entries(tab)
+        assert offered.startswith("scelle-spill-plain-")
 
         # The payload is a plain age file to the passphrase (the reference age tool reads
         # passphrases from a terminal only, so the project's age implementation opens it).
@@ -298,6 +453,7 @@ def test_patient_link_opens_with_the_passphrase_only_until_it_expires(
         expect(tab.locator("#form-error")).to_have_text(
             "Ce transfert a expiré ou a atteint sa limite de téléchargements."
         )
+        expect_spill_empty(tab)  # what the left page offered is swept
         shot(tab, "patient-expired")
         gone = httpx.get(f"{server.url}/api/v1/links/{transfer_id}/content", timeout=30)
         assert gone.status_code == 410

@@ -4,6 +4,7 @@ import { ApiError, api } from "./api.js";
 import { fromBase64, toBase64 } from "./bytes.js";
 import * as identity from "./identity.js";
 import * as passkey from "./passkey.js";
+import * as spill from "./spill.js";
 import * as transfer from "./transfer.js";
 
 const body = document.body;
@@ -393,6 +394,37 @@ async function inboxPage() {
 
 // -- one transfer: verify, decrypt, save ------------------------------------------------------
 
+// The decrypted file offered for saving: its object URL and its spill file live until the
+// next decryption or until the page is left (a later page load sweeps what this one left).
+let offered = null;
+
+function offer(result) {
+  withdraw();
+  const url = URL.createObjectURL(result.blob);
+  offered = { url, discard: result.discard };
+  const link = $("#save-link");
+  link.href = url;
+  link.download = result.name;
+  link.textContent = t("status.save", { name: result.name });
+  link.hidden = false;
+  return link;
+}
+
+function withdraw() {
+  if (!offered) return;
+  const { url, discard } = offered;
+  offered = null;
+  const link = $("#save-link");
+  if (link) {
+    link.hidden = true;
+    link.removeAttribute("href");
+  }
+  URL.revokeObjectURL(url);
+  discard();
+}
+
+addEventListener("pagehide", withdraw);
+
 function transferPage() {
   const button = $("#decrypt-button");
   if (!button) return;
@@ -403,13 +435,10 @@ function transferPage() {
     say("#form-error", "");
     $("#key-warning").hidden = true;
     say("#form-status", t("status.verifying"));
+    withdraw();
     try {
       const result = await transfer.receive(body.dataset.userId, keys, body.dataset.transferId, showProgress);
-      const link = $("#save-link");
-      link.href = URL.createObjectURL(result.blob);
-      link.download = result.name;
-      link.textContent = t("status.save", { name: result.name });
-      link.hidden = false;
+      const link = offer(result);
       say("#form-status", t("status.verified", { name: result.name }), "success");
       link.click();
       link.focus();
@@ -542,14 +571,11 @@ function patientPage() {
     const submit = form.querySelector("button[type=submit]");
     submit.disabled = true;
     say("#form-status", t("status.verifying"));
+    withdraw();
     try {
       const passphrase = String(new FormData(form).get("passphrase"));
       const result = await transfer.receiveLink(body.dataset.transferId, passphrase, showProgress);
-      const link = $("#save-link");
-      link.href = URL.createObjectURL(result.blob);
-      link.download = result.name;
-      link.textContent = t("status.save", { name: result.name });
-      link.hidden = false;
+      const link = offer(result);
       say("#form-status", t("status.link_verified", { email: result.transfer.sender.email, name: result.name }), "success");
       link.click();
       link.focus();
@@ -597,6 +623,10 @@ function start() {
     Promise.resolve(page()).catch((error) => say("#form-error", explain(error), "error"));
   }
   body.dataset.ready = "true";
+  // Spill files a closed tab or a left page did not remove; "swept" tells the tests it ran.
+  spill.sweep().then((swept) => {
+    body.dataset.spill = swept ? "swept" : "none";
+  });
 }
 
 start();

@@ -1,16 +1,19 @@
 // Receive and send in the browser, as client/transfer.py does on a device:
 // check the sender's pinned key and signature before decrypting anything,
 // stream the ciphertext and the plaintext through hashes, refuse any mismatch.
+// Between the passes the bytes sit in OPFS spill files (spill.js), else in Blobs.
 import * as age from "age-encryption";
 import { sha256 } from "@noble/hashes/sha2.js";
 import * as tus from "tus-js-client";
 import { api, csrfToken } from "./api.js";
-import { equalBytes, fromBase64, fromHex, toBase64, toHex, utf8 } from "./bytes.js";
+import { concat, equalBytes, fromBase64, fromHex, toBase64, toHex, utf8 } from "./bytes.js";
 import { sign } from "./identity.js";
 import { fingerprint, safeName, transferSignatureMessage } from "./protocol.js";
+import * as spill from "./spill.js";
 
 const METADATA_VERSION = 1;
 const BLOB_BATCH = 16 * 1024 * 1024; // hand bytes to a Blob (which Chromium may page to disk) in batches
+const WRITE_BATCH = 4 * 1024 * 1024; // one write to a spill file per 4 MiB, not per 64 KiB chunk
 const UPLOAD_CHUNK = 8 * 1024 * 1024;
 
 export class Refusal extends Error {
@@ -93,7 +96,7 @@ class BlobCollector {
 }
 
 /** Read a stream to a Blob while hashing it; ``onBytes(n)`` after each chunk. */
-async function drain(stream, type, onBytes) {
+async function drainToBlob(stream, type, onBytes) {
   const hasher = sha256.create();
   const out = new BlobCollector(type);
   const reader = stream.getReader();
@@ -105,6 +108,44 @@ async function drain(stream, type, onBytes) {
     if (onBytes) onBytes(value.length);
   }
   return { blob: out.finish(), digest: hasher.digest(), size: out.size };
+}
+
+/** Hash and count the chunks going through, and hand them on in WRITE_BATCH pieces. */
+function batchingTap(hasher, onBytes) {
+  let pending = [];
+  let pendingSize = 0;
+  let size = 0;
+  const flush = (controller) => {
+    if (!pendingSize) return;
+    controller.enqueue(pending.length === 1 ? pending[0] : concat(...pending));
+    pending = [];
+    pendingSize = 0;
+  };
+  const tap = new TransformStream({
+    transform(chunk, controller) {
+      hasher.update(chunk);
+      size += chunk.length;
+      // neither typage nor fetch reuses a chunk it hands out: keeping it until the flush is safe
+      pending.push(chunk);
+      pendingSize += chunk.length;
+      if (pendingSize >= WRITE_BATCH) flush(controller);
+      if (onBytes) onBytes(chunk.length);
+    },
+    flush,
+  });
+  return { tap, size: () => size };
+}
+
+/**
+ * Read a stream while hashing it, into ``spillFile`` (on disk) when there is one, else into
+ * a Blob. ``blob`` is then a Blob of the spill's files; ``onBytes(n)`` after each chunk.
+ */
+async function drain(stream, type, onBytes, spillFile) {
+  if (!spillFile) return drainToBlob(stream, type, onBytes);
+  const hasher = sha256.create();
+  const { tap, size } = batchingTap(hasher, onBytes);
+  const blob = await spillFile.write(stream.pipeThrough(tap), type);
+  return { blob, digest: hasher.digest(), size: size() };
 }
 
 function hashingTap(hasher, onBytes) {
@@ -191,30 +232,60 @@ async function receiveFrom(base, me, keys, passphrase, transferId, progress) {
     cache: "no-store",
   });
   if (!response.ok) throw new Refusal(response.status === 410 ? "gone" : "download_failed");
-  let received = 0;
-  const cipher = await drain(response.body, "application/octet-stream", (n) => {
-    received += n;
-    progress("downloading", received, transfer.payload_size);
-  });
-  if (cipher.size !== transfer.payload_size || !equalBytes(cipher.digest, checked.payloadSha256)) {
-    throw new Refusal("bad_digest");
-  }
-  const decrypter = decrypterFor(keys, passphrase);
-  let plain;
+  const cipherSpill = await spill.create("received");
+  let plainSpill = null;
   try {
-    const stream = await decrypter.decrypt(cipher.blob.stream());
-    let done = 0;
-    plain = await drain(stream, document.type || "application/octet-stream", (n) => {
-      done += n;
-      progress("decrypting", done, document.size || 0);
-    });
-  } catch {
-    throw new Refusal("decryption_failed");
+    let received = 0;
+    const cipher = await drain(
+      response.body,
+      "application/octet-stream",
+      (n) => {
+        received += n;
+        progress("downloading", received, transfer.payload_size);
+      },
+      cipherSpill,
+    );
+    if (cipher.size !== transfer.payload_size || !equalBytes(cipher.digest, checked.payloadSha256)) {
+      throw new Refusal("bad_digest");
+    }
+    const decrypter = decrypterFor(keys, passphrase);
+    const type = document.type || "application/octet-stream";
+    plainSpill = await spill.create("plain");
+    let plain;
+    try {
+      const stream = await decrypter.decrypt(cipher.blob.stream());
+      let done = 0;
+      plain = await drain(
+        stream,
+        type,
+        (n) => {
+          done += n;
+          progress("decrypting", done, document.size || 0);
+        },
+        plainSpill,
+      );
+    } catch (error) {
+      // One opaque refusal for the page; the reason in this browser's console only.
+      console.warn("scelle: decryption_failed:", error && error.name, error && error.message);
+      throw new Refusal("decryption_failed");
+    }
+    if (plain.size !== document.size || toHex(plain.digest) !== String(document.sha256)) {
+      throw new Refusal("decryption_failed");
+    }
+    const kept = plainSpill;
+    plainSpill = null;
+    return {
+      blob: plain.blob,
+      name: safeName(document.name, "fichier"),
+      document,
+      transfer,
+      // The plaintext stays on disk while the save is offered; the page removes it after.
+      discard: () => (kept ? kept.remove().catch(() => {}) : Promise.resolve()),
+    };
+  } finally {
+    if (cipherSpill) await cipherSpill.remove().catch(() => {});
+    if (plainSpill) await plainSpill.remove().catch(() => {});
   }
-  if (plain.size !== document.size || toHex(plain.digest) !== String(document.sha256)) {
-    throw new Refusal("decryption_failed");
-  }
-  return { blob: plain.blob, name: safeName(document.name, "fichier"), document, transfer };
 }
 
 // -- send ---------------------------------------------------------------------------
@@ -278,29 +349,34 @@ export async function send(me, keys, file, recipients, options, progress) {
       encrypter.addRecipient(entry.x25519_recipient);
     }
   }
-  const plainHasher = sha256.create();
-  const { tap, size } = hashingTap(plainHasher, (n) => progress("encrypting", n, file.size));
-  const cipherStream = await encrypter.encrypt(file.stream().pipeThrough(tap));
-  const cipher = await drain(cipherStream, "application/octet-stream");
-  const metadata = await encrypter.encrypt(
-    metadataJson(file, size(), toHex(plainHasher.digest()), options.note || ""),
-  );
-  const body = {
-    recipients: recipients.map((e) => ({ user_id: e.user_id, key_id: e.key_id })),
-    payload_size: cipher.size,
-    payload_sha256: toHex(cipher.digest),
-    metadata: toBase64(metadata),
-  };
-  if (options.expiresIn) body.expires_in = options.expiresIn;
-  if (options.maxDownloads) body.max_downloads = options.maxDownloads;
-  if (options.passphrase) body.passphrase_link = true;
-  const created = await api("POST", "/api/v1/transfers", body);
-  await upload(cipher.blob, created.id, progress);
-  const message = transferSignatureMessage(created.id, cipher.digest, sha256(metadata));
-  const signature = await sign(keys, message);
-  return api("POST", `/api/v1/transfers/${encodeURIComponent(created.id)}/seal`, {
-    signature: toBase64(signature),
-  });
+  const cipherSpill = await spill.create("sent");
+  try {
+    const plainHasher = sha256.create();
+    const { tap, size } = hashingTap(plainHasher, (n) => progress("encrypting", n, file.size));
+    const cipherStream = await encrypter.encrypt(file.stream().pipeThrough(tap));
+    const cipher = await drain(cipherStream, "application/octet-stream", undefined, cipherSpill);
+    const metadata = await encrypter.encrypt(
+      metadataJson(file, size(), toHex(plainHasher.digest()), options.note || ""),
+    );
+    const body = {
+      recipients: recipients.map((e) => ({ user_id: e.user_id, key_id: e.key_id })),
+      payload_size: cipher.size,
+      payload_sha256: toHex(cipher.digest),
+      metadata: toBase64(metadata),
+    };
+    if (options.expiresIn) body.expires_in = options.expiresIn;
+    if (options.maxDownloads) body.max_downloads = options.maxDownloads;
+    if (options.passphrase) body.passphrase_link = true;
+    const created = await api("POST", "/api/v1/transfers", body);
+    await upload(cipher.blob, created.id, progress);
+    const message = transferSignatureMessage(created.id, cipher.digest, sha256(metadata));
+    const signature = await sign(keys, message);
+    return await api("POST", `/api/v1/transfers/${encodeURIComponent(created.id)}/seal`, {
+      signature: toBase64(signature),
+    });
+  } finally {
+    if (cipherSpill) await cipherSpill.remove().catch(() => {});
+  }
 }
 
 export { utf8 };

@@ -231,7 +231,10 @@ async function receiveFrom(base, me, keys, passphrase, transferId, progress) {
     credentials: "same-origin",
     cache: "no-store",
   });
-  if (!response.ok) throw new Refusal(response.status === 410 ? "gone" : "download_failed");
+  if (!response.ok) {
+    const code = { 410: "gone", 429: "throttled" }[response.status] || "download_failed";
+    throw new Refusal(code);
+  }
   const cipherSpill = await spill.create("received");
   let plainSpill = null;
   try {

@@ -158,11 +158,10 @@ def _sqlite_begin_immediate(connection: Connection) -> None:
         begin()
 
 
-# The advisory-lock key migrations hold on PostgreSQL (the first 8 bytes of a
-# SHA-256, as lock_exclusive derives its keys).
-_MIGRATION_LOCK = int.from_bytes(
-    hashlib.sha256(b"scelle/v1/lock/migrate").digest()[:8], "big", signed=True
-)
+def _advisory_key(name: str) -> int:
+    """The PostgreSQL advisory-lock key of the lock ``name``: 8 bytes of a SHA-256."""
+    digest = hashlib.sha256(b"scelle/v1/lock/" + name.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 class Database:
@@ -239,9 +238,9 @@ class Database:
         under it. Call it first in the transaction.
         """
         if self.engine.dialect.name == "postgresql":
-            digest = hashlib.sha256(b"scelle/v1/lock/" + name.encode()).digest()
-            key = int.from_bytes(digest[:8], "big", signed=True)
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+            session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _advisory_key(name)}
+            )
         elif self.engine.dialect.name == "sqlite":
             # Every SQLite transaction begins with BEGIN IMMEDIATE (see
             # __init__): opening the connection takes the write lock.
@@ -306,7 +305,9 @@ class Database:
         DDL is transactional). SQLite: ``BEGIN IMMEDIATE`` already serialises.
         """
         if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _advisory_key("migrate")}
+            )
 
     def _alembic_config(self, connection: Connection) -> Any:
         from alembic.config import Config

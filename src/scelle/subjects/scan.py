@@ -254,26 +254,16 @@ class _Column:
         """Count one batch of this column: ``cells`` cells joined by newlines, ``empty`` empty."""
         if not text:
             return
-        counts = self.counts
         runs = text.translate(_RUN_TABLE)
         if self.spaced_nir or _COMPACT_RUN in runs or _CORSICA_RUN in runs:
             self._count_nirs(text, cells, identifiers)
         if b"@" in text:
-            found = len(EMAIL_PATTERN.findall(text))
-            if found:
-                counts[Kind.EMAIL] = counts.get(Kind.EMAIL, 0) + found
-        if self.phones and (_PHONE_STARTS[0] in runs or _PHONE_STARTS[1] in runs):
-            found = len(PHONE_PATTERN.findall(text))
-            if found:
-                counts[Kind.PHONE] = counts.get(Kind.PHONE, 0) + found
+            self._tally(Kind.EMAIL, len(EMAIL_PATTERN.findall(text)))
+        if self.phones and any(start in runs for start in _PHONE_STARTS):
+            self._tally(Kind.PHONE, len(PHONE_PATTERN.findall(text)))
         if self.birth_dates:
-            found = len(BIRTH_DATE_PATTERN.findall(text))
-            if found:
-                counts[Kind.BIRTH_DATE] = counts.get(Kind.BIRTH_DATE, 0) + found
-        if self.names or self.health:
-            filled = cells - empty
-            kind = Kind.HEALTH_TEXT if self.health else Kind.NAME
-            counts[kind] = counts.get(kind, 0) + filled
+            self._tally(Kind.BIRTH_DATE, len(BIRTH_DATE_PATTERN.findall(text)))
+        self._tally_filled(cells - empty)
 
     @property
     def flags(self) -> int:
@@ -287,19 +277,21 @@ class _Column:
     def add_fast_counts(self, counts: Sequence[int]) -> None:
         """Add one block's counts from :func:`_fastscan.scan_block` (its six per column)."""
         valid, invalid, emails, phones, birth_dates, filled = counts
-        tallies = self.counts
-        for kind, found in (
-            (self.id_kind, valid),
-            (Kind.EMAIL, emails),
-            (Kind.PHONE, phones),
-            (Kind.BIRTH_DATE, birth_dates),
-        ):
-            if found:
-                tallies[kind] = tallies.get(kind, 0) + found
+        self._tally(self.id_kind, valid)
+        self._tally(Kind.EMAIL, emails)
+        self._tally(Kind.PHONE, phones)
+        self._tally(Kind.BIRTH_DATE, birth_dates)
         self.invalid += invalid
-        if (self.names or self.health) and filled:
-            kind = Kind.HEALTH_TEXT if self.health else Kind.NAME
-            tallies[kind] = tallies.get(kind, 0) + filled
+        self._tally_filled(filled)
+
+    def _tally(self, kind: Kind, found: int) -> None:
+        if found:
+            self.counts[kind] = self.counts.get(kind, 0) + found
+
+    def _tally_filled(self, filled: int) -> None:
+        """Filled cells count as names, or as clinical text, in a column decided to hold them."""
+        if self.names or self.health:
+            self._tally(Kind.HEALTH_TEXT if self.health else Kind.NAME, filled)
 
     def _count_nirs(self, text: bytes, cells: int, identifiers: set[str] | None) -> None:
         if _bare_nir_column(text, cells):
@@ -320,8 +312,7 @@ class _Column:
             valid_count = len(found)
             if identifiers is not None:
                 identifiers.update(value.decode("ascii") for value in found)
-        if valid_count:
-            self.counts[self.id_kind] = self.counts.get(self.id_kind, 0) + valid_count
+        self._tally(self.id_kind, valid_count)
         self.invalid += invalid
 
     def findings(self) -> list[Finding]:

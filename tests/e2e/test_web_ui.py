@@ -25,7 +25,7 @@ from sqlalchemy import update
 from scelle.client.api import ScelleClient
 from scelle.client.keyring import Keyring
 from scelle.client.state import LocalState
-from scelle.client.transfer import send
+from scelle.client.transfer import SendResult, send
 from scelle.config import Settings
 from scelle.crypto.age.decrypt import decrypt_bytes
 from scelle.crypto.age.identity import ScryptIdentity
@@ -42,6 +42,7 @@ from tests.e2e.conftest import (
     sign_in,
     spill_entries,
 )
+from tests.factories import Member
 from tests.integration.conftest import DEVICE_PASSPHRASE, LiveServer, enrolled_home
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.interop]
@@ -59,6 +60,20 @@ def _wrapped_row(server: LiveServer, user_id: str) -> WrappedIdentity | None:
             return row
     finally:
         services.database.dispose()
+
+
+def _sdk_send(
+    server: LiveServer, sender: Member, tmp_path: Path, path: Path, to: str
+) -> SendResult:
+    """Send ``path`` to ``to`` with the client SDK the CLI is made of, as ``sender``."""
+    with ScelleClient(server.url, sender.token) as client:
+        return send(
+            client,
+            LocalState(tmp_path / "alice"),
+            Keyring(sender.identity, sender.signing_key),
+            path,
+            [to],
+        )
 
 
 def test_cli_sends_and_the_browser_verifies_and_decrypts(
@@ -80,14 +95,7 @@ def test_cli_sends_and_the_browser_verifies_and_decrypts(
     alice = make_member(server, orgs.lab, Role.SENDER, publish_key=True)
     report = tmp_path / "compte-rendu.csv"
     report.write_bytes(b"nir;glycemie\n" + os.urandom(200_000))
-    with ScelleClient(server.url, alice.token) as client:
-        sent = send(
-            client,
-            LocalState(tmp_path / "alice"),
-            Keyring(alice.identity, alice.signing_key),
-            report,
-            [bob.email],
-        )
+    sent = _sdk_send(server, alice, tmp_path, report, bob.email)
     transfer_id = sent.transfer_id
     alice_fingerprint = Keyring(alice.identity, alice.signing_key).fingerprint
 
@@ -154,14 +162,7 @@ def test_tampered_ciphertext_is_refused_and_leaves_nothing_in_the_spill_area(
     alice = make_member(server, orgs.lab, Role.SENDER, publish_key=True)
     report = tmp_path / "analyse.csv"
     report.write_bytes(b"nir;hba1c\n" + os.urandom(300_000))
-    with ScelleClient(server.url, alice.token) as client:
-        sent = send(
-            client,
-            LocalState(tmp_path / "alice"),
-            Keyring(alice.identity, alice.signing_key),
-            report,
-            [bob.email],
-        )
+    sent = _sdk_send(server, alice, tmp_path, report, bob.email)
     # One byte of the stored ciphertext flipped (same size): the signed digest no longer holds.
     [blob] = list(server.data.rglob(_blob_key(server, sent.transfer_id)))
     with blob.open("r+b") as stored:

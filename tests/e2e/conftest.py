@@ -10,6 +10,7 @@ downloaded (never ``playwright install``).
 from __future__ import annotations
 
 import itertools
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 BROWSER_PASSPHRASE = "cheval agrafe batterie correcte"
+RECOVERY_KEY = re.compile(r"^AGE-SECRET-KEY-1[0-9A-Z]{58}$")
 _names = itertools.count(1)
 
 
@@ -120,11 +122,25 @@ def sign_in(page: Page, server: LiveServer, member: Member, code: str) -> None:
     page.wait_for_url("**/identity?next=*")
 
 
-def create_identity(page: Page, passphrase: str = BROWSER_PASSPHRASE) -> None:
+def create_identity(page: Page, passphrase: str = BROWSER_PASSPHRASE) -> str:
+    """Make the browser key on the identity page; returns the recovery key shown once."""
     page.get_by_label("Phrase secrète", exact=True).fill(passphrase)
     page.get_by_label("Confirmez la phrase secrète").fill(passphrase)
     page.get_by_role("button", name="Créer ma clé").click()
+    return keep_recovery_key(page)
+
+
+def keep_recovery_key(page: Page, screenshot: str | None = None) -> str:
+    """Read the recovery key the page shows once, confirm it is kept, and go on."""
+    shown = page.locator("#recovery-key")
+    expect(shown).to_have_text(RECOVERY_KEY)
+    recovery_key = shown.inner_text()
+    if screenshot:
+        shot(page, screenshot)
+    page.get_by_label("J'ai conservé ma clé de secours").check()
+    page.get_by_role("button", name="Continuer").click()
     page.wait_for_url("**/inbox")
+    return recovery_key
 
 
 def shot(page: Page, name: str) -> None:

@@ -61,6 +61,7 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("GET", "/"): "web UI: redirects to /inbox (which needs a session), no data",
     ("GET", "/login"): "web UI sign-in page: a form, no data",
     ("GET", "/login/sso"): "web UI: where an SSO sign-in lands, then the inbox; no data",
+    ("GET", "/enrol"): "web UI enrolment page: a form (the token stays in the #fragment), no data",
     ("GET", "/static/{name}"): "web UI bundle and style sheet (two fixed names), no data",
     ("GET", "/p/{transfer_id}"): "patient link page: the same passphrase form for any id",
     (

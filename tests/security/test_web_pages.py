@@ -165,6 +165,55 @@ def test_wrapped_identity_is_stored_only_as_a_passphrase_age_file(
     assert client.get("/api/v1/keys/me/wrapped", headers=bob_auth).status_code == 404
 
 
+def test_recovery_copy_is_stored_only_as_an_age_file_to_one_recovery_key(
+    client: TestClient, services: Services
+) -> None:
+    factories.org(services, "lab-rk")
+    ana = factories.member(services, "lab-rk", Role.SENDER, publish_key=False)
+    auth = {"Authorization": f"Bearer {ana.token}"}
+    recovery_key = X25519Identity.generate()
+    document = b'{"v":1,"identity":"' + str(X25519Identity.generate()).encode() + b'"}'
+    wrapped = _wrapped("une phrase assez longue")
+    recovery = base64.b64encode(encrypt_bytes(document, [recovery_key.recipient])).decode()
+    stored = client.put(
+        "/api/v1/keys/me/wrapped",
+        json={"wrapped": wrapped, "fingerprint": "ABCD EFGH", "recovery": recovery},
+        headers=auth,
+    )
+    assert stored.status_code == 200, stored.text
+    assert stored.json()["recovery"] == recovery
+
+    two_keys = [recovery_key.recipient, X25519Identity.generate().recipient]
+    refused = {
+        "to a passphrase": _wrapped("une phrase assez longue"),
+        "to two keys": base64.b64encode(encrypt_bytes(document, two_keys)).decode(),
+        "plaintext key": base64.b64encode(str(recovery_key).encode()).decode(),
+        "not base64": "***",
+    }
+    for what, copy in refused.items():
+        answer = client.put(
+            "/api/v1/keys/me/wrapped",
+            json={"wrapped": _wrapped("une autre phrase"), "fingerprint": "WXYZ", "recovery": copy},
+            headers=auth,
+        )
+        assert answer.status_code == 422, what
+        assert "recovery" in answer.json()["error"]["message"], what
+    # Nothing changed: the first pair is still there, as stored.
+    kept = client.get("/api/v1/keys/me/wrapped", headers=auth).json()
+    assert (kept["wrapped"], kept["recovery"], kept["fingerprint"]) == (
+        wrapped,
+        recovery,
+        "ABCD EFGH",
+    )
+    # A new identity stored without a recovery copy drops the old one (made for another key).
+    client.put(
+        "/api/v1/keys/me/wrapped",
+        json={"wrapped": _wrapped("une autre phrase"), "fingerprint": "WXYZ"},
+        headers=auth,
+    ).raise_for_status()
+    assert client.get("/api/v1/keys/me/wrapped", headers=auth).json()["recovery"] is None
+
+
 def test_link_api_serves_passphrase_links_only(client: TestClient, services: Services) -> None:
     from tests.integration.test_transfers_api import send
 

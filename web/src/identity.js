@@ -1,7 +1,9 @@
 // The browser identity: an age X25519 identity (to decrypt) and an Ed25519 key
 // (to sign), generated here. The server keeps them only as an age file encrypted
-// to a passphrase (scrypt) that it never sees; they are unwrapped here at sign-in
-// and kept for the tab's life in sessionStorage (cleared at logout).
+// to a passphrase (scrypt) that it never sees, and as a second age file encrypted
+// to a recovery key (an age X25519 identity shown once, kept by the person, never
+// stored here or there); they are unwrapped here at sign-in and kept for the tab's
+// life in sessionStorage (cleared at logout).
 import * as age from "age-encryption";
 import { fromBase64, toBase64 } from "./bytes.js";
 import { fingerprint, keyBundleMessage } from "./protocol.js";
@@ -64,6 +66,42 @@ export async function wrap(keys, passphrase, logN = SCRYPT_LOG_N) {
   encrypter.setPassphrase(passphrase);
   encrypter.setScryptWorkFactor(logN);
   return encrypter.encrypt(JSON.stringify(keys.document));
+}
+
+/** A new recovery key: an age X25519 identity string (AGE-SECRET-KEY-1...). */
+export async function newRecoveryKey() {
+  return age.generateX25519Identity();
+}
+
+/** The keys as an age file encrypted to the recovery key's recipient (one X25519 stanza). */
+export async function wrapForRecovery(keys, recoveryKey) {
+  const encrypter = new age.Encrypter();
+  encrypter.addRecipient(await age.identityToRecipient(recoveryKey));
+  return encrypter.encrypt(JSON.stringify(keys.document));
+}
+
+/** The recovery key in ``text`` (a pasted key or a whole key file with # comments), or null. */
+export function parseRecoveryKey(text) {
+  const lines = String(text || "")
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith("#"));
+  return lines.length === 1 && /^AGE-SECRET-KEY-1[0-9A-Z]{58}$/i.test(lines[0]) ? lines[0].toUpperCase() : null;
+}
+
+/** The keys inside the recovery copy; throws when ``recoveryKey`` does not open it. */
+export async function unwrapWithRecovery(wrapped, recoveryKey) {
+  const decrypter = new age.Decrypter();
+  decrypter.addIdentity(recoveryKey);
+  const text = await decrypter.decrypt(wrapped, "text");
+  return loadKeys(JSON.parse(text));
+}
+
+/** The two copies PUT /api/v1/keys/me/wrapped takes, and the recovery key to show once. */
+export async function wrapBoth(keys, passphrase) {
+  const recoveryKey = await newRecoveryKey();
+  const [wrapped, recovery] = await Promise.all([wrap(keys, passphrase), wrapForRecovery(keys, recoveryKey)]);
+  return { wrapped, recovery, recoveryKey };
 }
 
 /** The keys inside a wrapped age file; throws on a wrong passphrase. */

@@ -4,6 +4,7 @@ import { ApiError, api } from "./api.js";
 import { fromBase64, toBase64 } from "./bytes.js";
 import * as identity from "./identity.js";
 import * as passkey from "./passkey.js";
+import * as qr from "uqr";
 import * as spill from "./spill.js";
 import * as transfer from "./transfer.js";
 
@@ -196,6 +197,187 @@ function loginPage() {
   });
 }
 
+// -- enrolment: token and password, then TOTP and recovery codes (once), then a passkey ------
+
+// The TOTP URI as a QR code on the canvas (4 modules of quiet zone), drawn here: no image
+// is fetched, and the seed never leaves the page.
+function drawQr(canvas, text) {
+  const { data, size } = qr.encode(text, { ecc: "M", border: 4 });
+  const scale = Math.max(1, Math.floor(canvas.width / size));
+  const offset = Math.floor((canvas.width - scale * size) / 2);
+  const context = canvas.getContext("2d");
+  context.fillStyle = "#fff";
+  context.fillRect(0, 0, canvas.width, canvas.height);
+  context.fillStyle = "#000";
+  for (let y = 0; y < size; y += 1) {
+    for (let x = 0; x < size; x += 1) {
+      if (data[y][x]) context.fillRect(offset + x * scale, offset + y * scale, scale, scale);
+    }
+  }
+}
+
+function setCsrf(token) {
+  let meta = document.querySelector('meta[name="scelle-csrf"]');
+  if (!meta) {
+    meta = document.createElement("meta");
+    meta.name = "scelle-csrf";
+    document.head.append(meta);
+  }
+  meta.content = token;
+}
+
+function enrolPage() {
+  const form = $("#enrol-form");
+  const factors = $("#enrol-factors");
+  const passkeySection = $("#enrol-passkey");
+  let account = null; // {email, password} of this enrolment, for the first sign-ins
+  let ceremony = null; // a role that requires passkeys: the one registration allowed
+  const toIdentity = () => location.assign("/identity?next=/inbox");
+
+  // The token arrives in the fragment (never sent to any server); it leaves the address bar.
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  if (fragment.get("token")) {
+    $("#enrol-token").value = fragment.get("token");
+    history.replaceState(null, "", location.pathname + location.search);
+    $("#enrol-password").focus();
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    say("#form-error", "");
+    const data = new FormData(form);
+    const token = String(data.get("token") || "").trim();
+    const password = String(data.get("password") || "");
+    if (!token) {
+      say("#form-error", t("error.token_missing"), "error");
+      $("#enrol-token").focus();
+      return;
+    }
+    if (password.length < 12) {
+      say("#form-error", t("error.password_short"), "error");
+      $("#enrol-password").focus();
+      return;
+    }
+    if (password !== String(data.get("confirmation") || "")) {
+      say("#form-error", t("error.password_mismatch"), "error");
+      $("#enrol-confirmation").focus();
+      return;
+    }
+    const submit = form.querySelector("button[type=submit]");
+    submit.disabled = true;
+    try {
+      const enrolled = await api("POST", "/api/v1/enrol", { token, password });
+      account = { email: enrolled.email, password };
+      form.reset();
+      form.hidden = true;
+      $("#enrol-account").textContent = `${enrolled.email} (${enrolled.org})`;
+      drawQr($("#totp-qr"), enrolled.totp_uri);
+      $("#totp-secret").textContent = enrolled.totp_secret.replace(/(.{4})/g, "$1 ").trim();
+      const list = $("#recovery-codes");
+      for (const code of enrolled.recovery_codes) {
+        const item = document.createElement("li");
+        item.textContent = code;
+        list.append(item);
+      }
+      offerText(
+        "#codes-download",
+        [`# ${t("file.recovery_codes", { email: enrolled.email })}`, ...enrolled.recovery_codes, ""].join("\n"),
+      );
+      factors.hidden = false;
+      say("#form-status", t("status.password_set"), "success");
+      $("#totp-title").setAttribute("tabindex", "-1");
+      $("#totp-title").focus();
+    } catch (error) {
+      submit.disabled = false;
+      if (error instanceof ApiError && error.status === 401) {
+        say("#form-error", t("error.enrol_token"), "error");
+        $("#enrol-token").focus();
+      } else {
+        say("#form-error", explain(error), "error");
+      }
+    }
+  });
+
+  factors.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    say("#form-error", "");
+    const otp = String(new FormData(factors).get("otp") || "").replace(/\s+/g, "");
+    if (!$("#codes-saved").checked) {
+      say("#form-error", t("error.codes_unsaved"), "error");
+      $("#codes-saved").focus();
+      return;
+    }
+    if (!otp) {
+      say("#form-error", t("error.otp_missing"), "error");
+      $("#enrol-otp").focus();
+      return;
+    }
+    const submit = factors.querySelector("button[type=submit]");
+    submit.disabled = true;
+    try {
+      const session = await api("POST", "/api/v1/auth/session", { ...account, otp });
+      setCsrf(session.csrf_token);
+      identity.forget();
+      factors.hidden = true;
+      $("#recovery-codes").replaceChildren();
+      say("#form-status", "");
+      passkeySection.hidden = false;
+      $("#enrol-passkey-name").focus();
+    } catch (error) {
+      submit.disabled = false;
+      $("#enrol-otp").value = "";
+      if (error instanceof ApiError && error.code === "passkey_required" && error.details && error.details.enrolment) {
+        ceremony = error.details.enrolment; // the code was right; the role needs a passkey
+        factors.hidden = true;
+        $("#recovery-codes").replaceChildren();
+        $("#enrol-passkey-optional").hidden = true;
+        $("#enrol-passkey-required").hidden = false;
+        $("#enrol-passkey-later").hidden = true;
+        passkeySection.hidden = false;
+        $("#enrol-passkey-name").focus();
+        return;
+      }
+      say("#form-error", error instanceof ApiError && error.status === 401 ? t("error.otp_wrong") : explain(error), "error");
+      $("#enrol-otp").focus();
+    }
+  });
+
+  $("#enrol-passkey-button").addEventListener("click", async () => {
+    say("#form-error", "");
+    const name = passkeyName("#enrol-passkey-name");
+    if (name === null) return;
+    const button = $("#enrol-passkey-button");
+    button.disabled = true;
+    say("#form-status", t("status.confirm_device"));
+    try {
+      if (ceremony) {
+        // Register the one passkey the role allows, then sign in with it (no session yet).
+        const begun = ceremony;
+        const credential = await passkey.create(begun.options);
+        ceremony = null; // spent by the server whatever the outcome
+        await api("POST", "/api/v1/auth/passkey/enrol", { challenge_id: begun.challenge_id, credential, name });
+        const login = await api("POST", "/api/v1/auth/passkey/begin", account);
+        const assertion = await passkey.get(login.options);
+        await api("POST", "/api/v1/auth/passkey/session", { challenge_id: login.challenge_id, credential: assertion });
+      } else {
+        const begun = await api("POST", "/api/v1/passkeys/register/begin", {});
+        const credential = await passkey.create(begun.options);
+        await api("POST", "/api/v1/passkeys/register/finish", { challenge_id: begun.challenge_id, credential, name });
+      }
+      account = null;
+      identity.forget();
+      toIdentity();
+    } catch (error) {
+      button.disabled = false;
+      say("#form-status", "");
+      say("#form-error", explainPasskey(error), "error");
+    }
+  });
+  $("#enrol-passkey-later").addEventListener("click", () => {
+    account = null;
+  });
+}
+
 // -- passkeys: list (server-rendered), add, remove; a fresh proof when the login is old ------
 
 const FLASH = "scelle-flash";
@@ -295,21 +477,90 @@ function passkeysPage() {
   });
 }
 
-// -- browser identity: create or unlock -------------------------------------------------
+// -- browser identity: create, unlock, or recover with the recovery key --------------------
+
+// A text file offered for download from an <a download> (its object URL lives with the page).
+function offerText(selector, text) {
+  const link = $(selector);
+  if (link.dataset.url) URL.revokeObjectURL(link.dataset.url);
+  const url = URL.createObjectURL(new Blob([text], { type: "text/plain;charset=utf-8" }));
+  link.dataset.url = url;
+  link.href = url;
+}
+
+// The recovery key, shown once: an age identity file (comments, then the key), which the
+// reference age tool also reads (age -d -i FILE). Continue only once its keeping is confirmed.
+function showRecoveryKey(keys, recoveryKey, onDone) {
+  const section = $("#recovery-section");
+  const email = section.dataset.email || "";
+  $("#my-fingerprint").textContent = keys.fingerprint;
+  $("#recovery-key").textContent = recoveryKey;
+  const file = [
+    `# ${t("file.recovery_key", { email })}`,
+    `# ${new Date().toISOString()}`,
+    `# ${keys.fingerprint}`,
+    recoveryKey,
+    "",
+  ].join("\n");
+  offerText("#recovery-download", file);
+  section.hidden = false;
+  $("#recovery-title").focus();
+  $("#recovery-continue").addEventListener("click", () => {
+    if (!$("#recovery-saved").checked) {
+      say("#form-error", t("error.recovery_unsaved"), "error");
+      $("#recovery-saved").focus();
+      return;
+    }
+    $("#recovery-key").textContent = "";
+    onDone();
+  });
+}
+
+// Both copies of ``keys`` (passphrase and a new recovery key) replace what the server keeps.
+async function storeWrapped(keys, passphrase) {
+  const both = await identity.wrapBoth(keys, passphrase);
+  await api("PUT", "/api/v1/keys/me/wrapped", {
+    wrapped: toBase64(both.wrapped),
+    recovery: toBase64(both.recovery),
+    fingerprint: keys.fingerprint,
+  });
+  return both.recoveryKey;
+}
+
+function newPassphrase(form, first, second) {
+  const data = new FormData(form);
+  const passphrase = String(data.get("passphrase") || "");
+  if (passphrase !== String(data.get("confirmation") || "")) {
+    say("#form-error", t("error.passphrase_mismatch"), "error");
+    $(second).focus();
+    return null;
+  }
+  if (passphrase.length < 12) {
+    say("#form-error", t("error.passphrase_short"), "error");
+    $(first).focus();
+    return null;
+  }
+  return passphrase;
+}
 
 function identityPage() {
   const userId = body.dataset.userId;
   const current = body.dataset.currentRecipient || "";
   const create = $("#create-identity-form");
   const unlock = $("#unlock-identity-form");
+  const recover = $("#recover-identity-form");
   const done = (keys) => {
     identity.remember(userId, keys);
     location.assign(nextPage("/inbox"));
   };
+  const clear = () => {
+    say("#form-error", "");
+    say("#form-status", "");
+  };
   if (unlock) {
     unlock.addEventListener("submit", async (event) => {
       event.preventDefault();
-      say("#form-error", "");
+      clear();
       say("#form-status", t("status.unwrapping"));
       try {
         const answer = await api("GET", "/api/v1/keys/me/wrapped");
@@ -329,38 +580,96 @@ function identityPage() {
           say("#form-error", t("error.not_current_key"), "error");
           return;
         }
+        if (!answer.recovery) {
+          // A key kept from before recovery keys: give it one now, shown once.
+          const fresh = await storeWrapped(keys, String(new FormData(unlock).get("passphrase")));
+          unlock.hidden = true;
+          say("#form-status", "");
+          showRecoveryKey(keys, fresh, () => done(keys));
+          return;
+        }
         done(keys);
       } catch (error) {
         say("#form-status", "");
         say("#form-error", explain(error), "error");
       }
     });
+    $("#forgot-button").addEventListener("click", () => {
+      clear();
+      unlock.hidden = true;
+      recover.hidden = false;
+      $("#recovery-input").focus();
+    });
+  }
+  if (recover) {
+    recover.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clear();
+      say("#recover-error", "");
+      const recoveryKey = identity.parseRecoveryKey(new FormData(recover).get("recovery_key"));
+      if (!recoveryKey) {
+        say("#recover-error", t("error.recovery_key"), "error");
+        $("#recovery-input").focus();
+        return;
+      }
+      const passphrase = newPassphrase(recover, "#new-passphrase", "#new-confirmation");
+      if (passphrase === null) return;
+      const submit = recover.querySelector("button[type=submit]");
+      submit.disabled = true;
+      say("#form-status", t("status.unwrapping"));
+      try {
+        const answer = await api("GET", "/api/v1/keys/me/wrapped");
+        if (!answer.recovery) {
+          say("#form-status", "");
+          say("#recover-error", t("error.no_recovery"), "error");
+          return;
+        }
+        let keys;
+        try {
+          keys = await identity.unwrapWithRecovery(fromBase64(answer.recovery), recoveryKey);
+        } catch {
+          say("#form-status", "");
+          say("#recover-error", t("error.recovery_key"), "error");
+          $("#recovery-input").focus();
+          return;
+        }
+        if (current && current !== keys.recipient) {
+          say("#form-status", "");
+          say("#recover-error", t("error.not_current_key"), "error");
+          return;
+        }
+        if (!current) await api("PUT", "/api/v1/keys/me", await identity.bundle(keys));
+        const fresh = await storeWrapped(keys, passphrase);
+        recover.reset();
+        recover.hidden = true;
+        say("#form-status", t("status.recovered"), "success");
+        showRecoveryKey(keys, fresh, () => done(keys));
+      } catch (error) {
+        say("#form-status", "");
+        say("#form-error", explain(error), "error");
+      } finally {
+        submit.disabled = false;
+      }
+    });
   }
   if (create) {
     create.addEventListener("submit", async (event) => {
       event.preventDefault();
-      say("#form-error", "");
-      const data = new FormData(create);
-      const passphrase = String(data.get("passphrase"));
-      if (passphrase !== String(data.get("confirmation"))) {
-        say("#form-error", t("error.passphrase_mismatch"), "error");
-        $("#confirmation").focus();
-        return;
-      }
-      if (passphrase.length < 12) {
-        say("#form-error", t("error.passphrase_short"), "error");
-        $("#passphrase").focus();
-        return;
-      }
+      clear();
+      const passphrase = newPassphrase(create, "#passphrase", "#confirmation");
+      if (passphrase === null) return;
       create.querySelector("button[type=submit]").disabled = true;
       say("#form-status", t("status.generating"));
       try {
         const keys = await identity.generateKeys();
-        const wrapped = await identity.wrap(keys, passphrase);
         // Stored wrapped first, then published: a published key always has its private part.
-        await api("PUT", "/api/v1/keys/me/wrapped", { wrapped: toBase64(wrapped), fingerprint: keys.fingerprint });
+        const recoveryKey = await storeWrapped(keys, passphrase);
         await api("PUT", "/api/v1/keys/me", await identity.bundle(keys));
-        done(keys);
+        create.reset();
+        create.hidden = true;
+        $("#create-intro").hidden = true;
+        say("#form-status", "");
+        showRecoveryKey(keys, recoveryKey, () => done(keys));
       } catch (error) {
         say("#form-status", "");
         say("#form-error", explain(error), "error");
@@ -606,6 +915,7 @@ function logout() {
 
 const PAGES = {
   login: loginPage,
+  enrol: enrolPage,
   identity: identityPage,
   inbox: inboxPage,
   transfer: transferPage,

@@ -78,6 +78,11 @@ def _wrapped_out(row: WrappedIdentity) -> schemas.WrappedIdentityOut:
     return schemas.WrappedIdentityOut(
         wrapped=base64.b64encode(row.wrapped).decode("ascii"),
         fingerprint=row.fingerprint,
+        recovery=(
+            base64.b64encode(row.recovery_wrapped).decode("ascii")
+            if row.recovery_wrapped is not None
+            else None
+        ),
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -90,9 +95,18 @@ def store_wrapped_identity(
     session: DbSession,
     services: ServicesDep,
 ) -> schemas.WrappedIdentityOut:
-    """Keep the caller's browser identity, wrapped by a passphrase the server never sees."""
+    """Keep the caller's browser identity, wrapped by a passphrase the server never sees.
+
+    With ``recovery``, also its copy wrapped to the recovery key shown once in
+    the browser. Both replace what was stored.
+    """
     row = wrapped.store(
-        session, services, principal, wrapped_b64=body.wrapped, fingerprint=body.fingerprint
+        session,
+        services,
+        principal,
+        wrapped_b64=body.wrapped,
+        fingerprint=body.fingerprint,
+        recovery_b64=body.recovery,
     )
     return _wrapped_out(row)
 

@@ -89,16 +89,24 @@ class DirectoryResponse(BaseModel):
 
 
 class WrappedIdentityIn(BaseModel):
-    """A browser identity, wrapped in the browser (an age file to a scrypt passphrase)."""
+    """A browser identity, wrapped in the browser (an age file to a scrypt passphrase).
+
+    ``recovery``: the same identity as an age file to the recovery key's X25519
+    recipient (the browser shows the recovery key once and keeps no copy).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     wrapped: str = Field(min_length=1, max_length=12000, description="base64 of the age file")
     fingerprint: str = Field(min_length=1, max_length=64)
+    recovery: str | None = Field(
+        default=None, min_length=1, max_length=12000, description="base64 of the recovery copy"
+    )
 
 
 class WrappedIdentityOut(BaseModel):
     wrapped: str
     fingerprint: str
+    recovery: str | None
     created_at: datetime
     updated_at: datetime

@@ -131,6 +131,38 @@ MESSAGES: dict[str, dict[str, str]] = {
         "js.status.passkey_added": "Clé d'accès ajoutée.",
         "js.status.passkey_removed": "Clé d'accès supprimée.",
         "js.status.reauth": "Confirmez que c'est vous pour continuer.",
+        "js.error.token_missing": "Saisissez le code d'inscription.",
+        "js.error.password_mismatch": "Les deux mots de passe diffèrent.",
+        "js.error.password_short": "Le mot de passe doit faire au moins 12 caractères.",
+        "js.error.enrol_token": (
+            "Ce code d'inscription est invalide, déjà utilisé ou expiré : demandez-en un "
+            "nouveau à votre administrateur."
+        ),
+        "js.error.codes_unsaved": "Confirmez que vous avez conservé vos codes de secours.",
+        "js.error.otp_missing": "Saisissez le code à 6 chiffres de l'application.",
+        "js.error.otp_wrong": (
+            "Ce code n'est pas le bon : vérifiez l'heure de l'appareil et saisissez le code "
+            "suivant."
+        ),
+        "js.error.recovery_key": "Cette clé de secours n'ouvre pas votre clé.",
+        "js.error.no_recovery": (
+            "Aucune copie de secours n'est enregistrée pour cette clé : sans la phrase "
+            "secrète, créez une nouvelle clé (les fichiers déjà reçus resteront illisibles)."
+        ),
+        "js.error.recovery_unsaved": "Confirmez que vous avez conservé votre clé de secours.",
+        "js.status.password_set": (
+            "Mot de passe enregistré. Configurez maintenant votre second facteur."
+        ),
+        "js.status.recovered": (
+            "Clé rouverte et phrase secrète changée. Voici votre nouvelle clé de secours."
+        ),
+        "js.file.recovery_codes": (
+            "Codes de secours Scellé de {email} : chacun permet une connexion, une seule fois."
+        ),
+        "js.file.recovery_key": (
+            "Clé de secours Scellé de {email} : elle ouvre votre clé de chiffrement. "
+            "Gardez-la hors ligne."
+        ),
         "identity.title": "Ma clé de chiffrement",
         "identity.unlock_intro": (
             "Votre clé privée est conservée sur le serveur chiffrée par votre phrase secrète, "
@@ -138,8 +170,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "identity.create_intro": (
             "Aucune clé de navigateur n'existe encore pour ce compte. Choisissez une phrase "
-            "secrète : la clé est créée ici, et le serveur n'en garde qu'une copie chiffrée "
-            "par cette phrase. Sans elle, personne (pas même l'opérateur) ne peut la rouvrir."
+            "secrète : la clé est créée ici, et le serveur n'en garde que deux copies "
+            "chiffrées, l'une par cette phrase, l'autre par une clé de secours affichée une "
+            "seule fois. Sans l'une ou l'autre, personne (pas même l'opérateur) ne peut la "
+            "rouvrir."
         ),
         "identity.replace_warning": (
             "Ce compte a déjà une clé publiée (créée avec la ligne de commande). En créer une "
@@ -154,6 +188,75 @@ MESSAGES: dict[str, dict[str, str]] = {
         "identity.create": "Créer ma clé",
         "identity.fingerprint": "Empreinte de ma clé publiée",
         "identity.none": "aucune",
+        "identity.forgot": "Phrase secrète oubliée ? Utiliser ma clé de secours",
+        "identity.recover_title": "Rouvrir ma clé avec la clé de secours",
+        "identity.recover_intro": (
+            "Collez votre clé de secours (elle commence par AGE-SECRET-KEY-1) et choisissez "
+            "une nouvelle phrase secrète. Une nouvelle clé de secours vous sera remise ; "
+            "l'ancienne ne servira plus."
+        ),
+        "identity.recover_submit": "Rouvrir et changer de phrase secrète",
+        "identity.new_passphrase": "Nouvelle phrase secrète",
+        "identity.new_confirmation": "Confirmez la nouvelle phrase secrète",
+        "identity.recovery_title": "Votre clé de secours (affichée une seule fois)",
+        "identity.recovery_intro": (
+            "Si vous oubliez votre phrase secrète, cette clé seule permet de rouvrir votre clé "
+            "de chiffrement, donc vos fichiers reçus. Le serveur ne la connaît pas et ne pourra "
+            "pas vous la redonner : téléchargez-la ou recopiez-la, et gardez-la hors ligne."
+        ),
+        "identity.recovery_key": "Clé de secours",
+        "identity.recovery_download": "Télécharger la clé de secours",
+        "identity.recovery_saved": "J'ai conservé ma clé de secours",
+        "identity.recovery_continue": "Continuer",
+        "enrol.title": "Inscription",
+        "enrol.intro": (
+            "Votre administrateur vous a remis un lien ou un code d'inscription, valable une "
+            "seule fois. Choisissez votre mot de passe ; vous configurerez ensuite votre "
+            "second facteur, puis votre clé de chiffrement."
+        ),
+        "enrol.token": "Code d'inscription",
+        "enrol.token_hint": (
+            "Il figure dans le lien reçu de votre administrateur ; il est rempli tout seul si "
+            "vous avez ouvert ce lien."
+        ),
+        "enrol.password": "Mot de passe",
+        "enrol.password_hint": "Au moins 12 caractères ; plusieurs mots au hasard conviennent.",
+        "enrol.confirmation": "Confirmez le mot de passe",
+        "enrol.submit": "Continuer",
+        "enrol.account": "Compte",
+        "enrol.totp_title": "1. Votre application d'authentification",
+        "enrol.totp_intro": (
+            "Scannez ce code QR avec votre application TOTP (FreeOTP, Aegis, Google "
+            "Authenticator…) ou saisissez-y la clé ci-dessous."
+        ),
+        "enrol.totp_qr": "Code QR de la clé TOTP, pour l'application d'authentification",
+        "enrol.totp_secret": "Clé à saisir dans l'application",
+        "enrol.codes_title": "2. Vos codes de secours (affichés une seule fois)",
+        "enrol.codes_intro": (
+            "Chaque code permet une connexion si vous perdez l'appareil de l'application. "
+            "Conservez-les hors ligne (imprimés, ou dans un coffre de mots de passe) : ils ne "
+            "seront plus affichés."
+        ),
+        "enrol.codes_download": "Télécharger les codes",
+        "enrol.codes_saved": "J'ai conservé mes codes de secours",
+        "enrol.otp": "3. Code à 6 chiffres affiché par l'application",
+        "enrol.otp_hint": "Il prouve que l'application est prête, et ouvre votre première session.",
+        "enrol.confirm": "Valider et me connecter",
+        "enrol.passkey_title": "Une clé d'accès sur cet appareil",
+        "enrol.passkey_optional": (
+            "Recommandé : une clé d'accès (passkey) remplace le code à 6 chiffres par une "
+            "confirmation sur votre appareil, et résiste à l'hameçonnage."
+        ),
+        "enrol.passkey_required": (
+            "Votre organisation exige une clé d'accès pour votre rôle : enregistrez-en une sur "
+            "cet appareil pour terminer."
+        ),
+        "enrol.passkey_submit": "Enregistrer une clé d'accès",
+        "enrol.passkey_later": "Plus tard",
+        "enrol.have_account": "Déjà inscrit ?",
+        "enrol.to_login": "Se connecter",
+        "login.first_time": "Première connexion ?",
+        "login.to_enrol": "S'inscrire avec le code reçu",
         "inbox.title": "Fichiers reçus",
         "inbox.empty": "Aucun fichier reçu pour le moment.",
         "sent.title": "Fichiers envoyés",
@@ -371,6 +474,31 @@ MESSAGES: dict[str, dict[str, str]] = {
         "js.status.passkey_added": "Passkey added.",
         "js.status.passkey_removed": "Passkey removed.",
         "js.status.reauth": "Confirm it is you to continue.",
+        "js.error.token_missing": "Enter the enrolment code.",
+        "js.error.password_mismatch": "The two passwords differ.",
+        "js.error.password_short": "The password must be at least 12 characters.",
+        "js.error.enrol_token": (
+            "This enrolment code is invalid, used or expired: ask your administrator for a new one."
+        ),
+        "js.error.codes_unsaved": "Confirm that you have kept your recovery codes.",
+        "js.error.otp_missing": "Enter the 6-digit code from the app.",
+        "js.error.otp_wrong": (
+            "That code is not right: check the device's clock and enter the next code."
+        ),
+        "js.error.recovery_key": "This recovery key does not open your key.",
+        "js.error.no_recovery": (
+            "No recovery copy is stored for this key: without the passphrase, create a new "
+            "key (files already received will stay unreadable)."
+        ),
+        "js.error.recovery_unsaved": "Confirm that you have kept your recovery key.",
+        "js.status.password_set": "Password set. Now set up your second factor.",
+        "js.status.recovered": "Key opened and passphrase changed. Here is your new recovery key.",
+        "js.file.recovery_codes": (
+            "Scellé recovery codes of {email}: each allows one sign-in, once."
+        ),
+        "js.file.recovery_key": (
+            "Scellé recovery key of {email}: it opens your encryption key. Keep it offline."
+        ),
         "identity.title": "My encryption key",
         "identity.unlock_intro": (
             "Your private key is kept on the server encrypted with your passphrase, which "
@@ -378,8 +506,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "identity.create_intro": (
             "This account has no browser key yet. Choose a passphrase: the key is made "
-            "here, and the server keeps only a copy encrypted with it. Without the "
-            "passphrase nobody (not even the operator) can open it again."
+            "here, and the server keeps only two encrypted copies, one with this passphrase, "
+            "the other with a recovery key shown once. Without one or the other nobody (not "
+            "even the operator) can open it again."
         ),
         "identity.replace_warning": (
             "This account already has a published key (made with the command line). "
@@ -392,6 +521,72 @@ MESSAGES: dict[str, dict[str, str]] = {
         "identity.create": "Create my key",
         "identity.fingerprint": "Fingerprint of my published key",
         "identity.none": "none",
+        "identity.forgot": "Forgot the passphrase? Use my recovery key",
+        "identity.recover_title": "Open my key with the recovery key",
+        "identity.recover_intro": (
+            "Paste your recovery key (it starts with AGE-SECRET-KEY-1) and choose a new "
+            "passphrase. You will get a new recovery key; the old one will no longer work."
+        ),
+        "identity.recover_submit": "Open and change the passphrase",
+        "identity.new_passphrase": "New passphrase",
+        "identity.new_confirmation": "Confirm the new passphrase",
+        "identity.recovery_title": "Your recovery key (shown once)",
+        "identity.recovery_intro": (
+            "If you forget your passphrase, this key alone opens your encryption key, and so "
+            "your received files. The server does not know it and cannot give it back: "
+            "download it or copy it, and keep it offline."
+        ),
+        "identity.recovery_key": "Recovery key",
+        "identity.recovery_download": "Download the recovery key",
+        "identity.recovery_saved": "I have kept my recovery key",
+        "identity.recovery_continue": "Continue",
+        "enrol.title": "Enrolment",
+        "enrol.intro": (
+            "Your administrator gave you an enrolment link or code, valid once. Choose your "
+            "password; you will then set up your second factor, then your encryption key."
+        ),
+        "enrol.token": "Enrolment code",
+        "enrol.token_hint": (
+            "It is in the link your administrator sent; it fills in by itself when you opened "
+            "that link."
+        ),
+        "enrol.password": "Password",
+        "enrol.password_hint": "At least 12 characters; several random words work well.",
+        "enrol.confirmation": "Confirm the password",
+        "enrol.submit": "Continue",
+        "enrol.account": "Account",
+        "enrol.totp_title": "1. Your authenticator app",
+        "enrol.totp_intro": (
+            "Scan this QR code with your TOTP app (FreeOTP, Aegis, Google Authenticator…) or "
+            "type the key below into it."
+        ),
+        "enrol.totp_qr": "QR code of the TOTP key, for the authenticator app",
+        "enrol.totp_secret": "Key to type into the app",
+        "enrol.codes_title": "2. Your recovery codes (shown once)",
+        "enrol.codes_intro": (
+            "Each code allows one sign-in if you lose the app's device. Keep them offline "
+            "(printed, or in a password vault): they will not be shown again."
+        ),
+        "enrol.codes_download": "Download the codes",
+        "enrol.codes_saved": "I have kept my recovery codes",
+        "enrol.otp": "3. 6-digit code shown by the app",
+        "enrol.otp_hint": "It proves the app is ready, and opens your first session.",
+        "enrol.confirm": "Confirm and sign in",
+        "enrol.passkey_title": "A passkey on this device",
+        "enrol.passkey_optional": (
+            "Recommended: a passkey replaces the 6-digit code with a confirmation on your "
+            "device, and resists phishing."
+        ),
+        "enrol.passkey_required": (
+            "Your organisation requires a passkey for your role: register one on this device "
+            "to finish."
+        ),
+        "enrol.passkey_submit": "Register a passkey",
+        "enrol.passkey_later": "Later",
+        "enrol.have_account": "Already enrolled?",
+        "enrol.to_login": "Sign in",
+        "login.first_time": "First time here?",
+        "login.to_enrol": "Enrol with the code you received",
         "inbox.title": "Received files",
         "inbox.empty": "No file received yet.",
         "sent.title": "Sent files",

@@ -268,6 +268,19 @@ def sso_landing_page(request: Request, services: ServicesDep) -> HTMLResponse:
     return _render(request, services, "sso.html", page="sso")
 
 
+@router.get("/enrol", response_class=HTMLResponse)
+def enrol_page(request: Request, services: ServicesDep) -> HTMLResponse:
+    """First use of an account: the one-time enrolment token, then password and factors.
+
+    The token comes in the link's fragment (``/enrol#token=...``), which the
+    browser never sends: it reaches the server only in the bundle's POST to
+    /api/v1/enrol. The page then shows the TOTP seed and the recovery codes
+    once, signs in with a first code, offers (or, when the role requires it,
+    asks for) a passkey, and goes on to the browser key.
+    """
+    return _render(request, services, "enrol.html", page="enrol")
+
+
 @router.get("/static/{name}")
 def static_file(name: str, request: Request) -> Response:
     """The bundle and the style sheet (only these two names), as read at start-up."""

@@ -1,4 +1,8 @@
-"""A browser identity as the server keeps it: an age file encrypted to a passphrase.
+"""A browser identity as the server keeps it: age files the server cannot open.
+
+One copy is encrypted to the user's passphrase (scrypt), the other to a
+recovery key (an age X25519 identity) shown once in the browser when the
+identity is made, so that a forgotten passphrase does not lose the inbox.
 
 The plaintext (the age X25519 identity and the Ed25519 signing key) is made
 and read only in the user's browser; the server stores the opaque age file and
@@ -23,5 +27,8 @@ class WrappedIdentity(Base):
     # the browser checks the unwrapped key against the published one itself).
     fingerprint: Mapped[str] = mapped_column(String(64))
     wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    # The same identity encrypted to the recovery key's X25519 recipient (one stanza);
+    # None for identities stored before recovery keys existed.
+    recovery_wrapped: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -371,6 +371,54 @@ def test_browser_sends_and_the_cli_and_the_age_tool_open_it(
     shot(page, "sent")
 
 
+def test_keys_page_compares_fingerprints_and_flags_a_changed_key(
+    server: LiveServer, orgs: Orgs, page: Page
+) -> None:
+    yves = make_member(server, orgs.cpam, Role.RECIPIENT, publish_key=True)
+    zoe = make_member(server, orgs.lab, Role.SENDER, publish_key=False)
+    sign_in(page, server, zoe, zoe.recovery_codes[0])
+    create_identity(page)
+    page.get_by_role("link", name="Correspondants").click()
+    page.wait_for_url("**/keys")
+    expect(page.locator("#pins-empty")).to_be_visible()
+
+    # Yves reads his fingerprint over the phone; Zoe compares it with the directory's.
+    yves_fingerprint = Keyring(yves.identity, yves.signing_key).fingerprint
+    page.get_by_label("Adresse e-mail de la personne").fill(yves.email)
+    page.get_by_role("button", name="Afficher son empreinte").click()
+    expect(page.locator("#compare-fingerprint")).to_have_text(yves_fingerprint)
+    expect(page.locator("#compare-state")).to_have_text(
+        "Ce navigateur n'a pas encore retenu de clé pour cette personne."
+    )
+    page.get_by_role("button", name="Retenir cette clé").click()
+    expect(page.locator("#form-error")).to_contain_text("Cochez la case seulement après")
+    page.get_by_label("J'ai comparé cette empreinte").check()
+    page.get_by_role("button", name="Retenir cette clé").click()
+    row = page.locator(f'[data-pin-of="{yves.user_id}"]')
+    expect(row).to_contain_text(yves_fingerprint)
+    expect(row.locator("[data-state]")).to_have_text("Identique à l'annuaire")
+
+    # Yves's key is replaced: the page says so, with the new fingerprint, until Zoe checks it.
+    new_keys = Keyring.generate()
+    _replace_key(server, yves.token, new_keys)
+    page.reload()
+    expect(row.locator("[data-state]")).to_have_attribute("data-state", "changed")
+    expect(row.locator("[data-state]")).to_contain_text(new_keys.fingerprint)
+    shot(page, "keys")
+    row.get_by_role("button", name=f"Comparer la clé de {yves.email}").click()
+    expect(page.locator("#compare-fingerprint")).to_have_text(new_keys.fingerprint)
+    expect(page.locator("#compare-state")).to_contain_text("ce n'est pas la clé retenue")
+    page.get_by_label("J'ai comparé cette empreinte").check()
+    page.get_by_role("button", name="Retenir cette clé").click()
+    expect(row.locator("[data-state]")).to_have_text("Identique à l'annuaire")
+    expect(row).to_contain_text(new_keys.fingerprint)
+
+    row.get_by_role("button", name=f"Oublier la clé de {yves.email}").click()
+    expect(page.locator("#pins-empty")).to_be_visible()
+    page.reload()
+    expect(page.locator("#pins-empty")).to_be_visible()
+
+
 def test_pages_are_french_by_default_and_english_on_request(server: LiveServer, page: Page) -> None:
     page.goto(server.url + "/login")
     assert page.locator("html").get_attribute("lang") == "fr"

@@ -82,6 +82,7 @@ SESSION_PAGES: dict[tuple[str, str], str] = {
     ("GET", "/send"): "the send form",
     ("GET", "/transfers/{transfer_id}"): "one transfer",
     ("GET", "/passkeys"): "the caller's passkeys (names and dates); add and remove go to the API",
+    ("GET", "/keys"): "the caller's fingerprint; correspondents' pins are the browser's own",
 }
 
 _PREFIX_OF_PARAM = {

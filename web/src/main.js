@@ -679,6 +679,148 @@ function identityPage() {
   }
 }
 
+// -- correspondents' keys: this browser's pins, compared with the directory -----------------
+
+const LOOKUP_BATCH = 50; // the directory's limit of names per query
+
+async function directoryByUser(emails) {
+  const found = new Map();
+  for (let start = 0; start < emails.length; start += LOOKUP_BATCH) {
+    for (const entry of await transfer.lookup(emails.slice(start, start + LOOKUP_BATCH))) {
+      found.set(entry.user_id, entry);
+    }
+  }
+  return found;
+}
+
+function keysPage() {
+  const me = body.dataset.userId;
+  const canLookup = body.dataset.canLookup === "true";
+  const rows = $("#pins-body");
+  const form = $("#compare-form");
+  let candidate = null; // the directory entry shown in the comparison
+
+  const cell = (text, className) => {
+    const td = document.createElement("td");
+    if (className) {
+      const code = document.createElement("code");
+      code.className = className;
+      code.textContent = text;
+      td.append(code);
+    } else {
+      td.textContent = text;
+    }
+    return td;
+  };
+  const button = (label, aria, onClick) => {
+    const element = document.createElement("button");
+    element.type = "button";
+    element.className = "secondary";
+    element.textContent = label;
+    element.setAttribute("aria-label", aria);
+    element.addEventListener("click", onClick);
+    return element;
+  };
+
+  const render = async () => {
+    const pins = transfer.listPins(me);
+    $("#pins-table").hidden = pins.length === 0;
+    $("#pins-empty").hidden = pins.length !== 0;
+    let current = null;
+    if (canLookup && pins.length) {
+      try {
+        current = await directoryByUser(pins.map((pin) => pin.email));
+      } catch (error) {
+        say("#form-error", explain(error), "error");
+      }
+    }
+    rows.replaceChildren();
+    for (const pin of pins) {
+      const row = document.createElement("tr");
+      row.dataset.pinOf = pin.userId;
+      row.append(cell(pin.email), cell(pin.fingerprint, "fingerprint"));
+      const entry = current ? current.get(pin.userId) : undefined;
+      let state = "unchecked";
+      if (current) state = entry === undefined ? "absent" : entry.fingerprint === pin.fingerprint ? "same" : "changed";
+      const status = cell(t(`keys.${state}`, { fingerprint: entry ? entry.fingerprint : "" }));
+      status.dataset.state = state;
+      if (state === "changed" || state === "absent") status.dataset.kind = "error";
+      row.append(status);
+      const actions = document.createElement("div");
+      actions.className = "actions";
+      if (state === "changed") {
+        actions.append(
+          button(t("keys.compare"), t("keys.compare_label", { email: pin.email }), () => {
+            $("#compare-email").value = pin.email;
+            form.requestSubmit();
+          }),
+        );
+      }
+      actions.append(
+        button(t("keys.forget"), t("keys.forget_label", { email: pin.email }), () => {
+          transfer.unpin(me, pin.userId);
+          say("#form-status", t("keys.forgotten", { email: pin.email }), "success");
+          render();
+        }),
+      );
+      const last = document.createElement("td");
+      last.append(actions);
+      row.append(last);
+      rows.append(row);
+    }
+  };
+
+  if (form) {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      say("#form-error", "");
+      say("#form-status", "");
+      $("#compare-result").hidden = true;
+      candidate = null;
+      const email = String(new FormData(form).get("email") || "").trim();
+      if (!email) {
+        $("#compare-email").focus();
+        return;
+      }
+      try {
+        const [entry] = (await transfer.lookup([email])).filter((item) => item.email === email.toLowerCase());
+        if (!entry) {
+          say("#form-error", t("keys.not_found"), "error");
+          return;
+        }
+        candidate = entry;
+        const known = transfer.listPins(me).find((pin) => pin.userId === entry.user_id);
+        $("#compare-who").textContent = `${entry.email} (${entry.org})`;
+        $("#compare-fingerprint").textContent = entry.fingerprint;
+        const state = !known ? "compare_new" : known.fingerprint === entry.fingerprint ? "compare_same" : "compare_changed";
+        say("#compare-state", t(`keys.${state}`, { fingerprint: known ? known.fingerprint : "" }), state === "compare_changed" ? "error" : "info");
+        $("#compare-checked").checked = false;
+        $("#compare-pin").hidden = state === "compare_same";
+        $("#compare-result").hidden = false;
+        $("#compare-fingerprint").focus();
+      } catch (error) {
+        say("#form-error", explain(error), "error");
+      }
+    });
+    $("#compare-fingerprint").tabIndex = -1;
+    $("#compare-pin").addEventListener("click", () => {
+      if (!candidate) return;
+      if (!$("#compare-checked").checked) {
+        say("#form-error", t("error.compare_unchecked"), "error");
+        $("#compare-checked").focus();
+        return;
+      }
+      say("#form-error", "");
+      transfer.pin(me, candidate.user_id, candidate.email, candidate.fingerprint);
+      say("#form-status", t("keys.pinned_now", { email: candidate.email }), "success");
+      $("#compare-result").hidden = true;
+      candidate = null;
+      render();
+    });
+  }
+  return render();
+}
+
 // -- inbox: names decrypted here ------------------------------------------------------------
 
 async function inboxPage() {
@@ -922,6 +1064,7 @@ const PAGES = {
   send: sendPage,
   patient: patientPage,
   passkeys: passkeysPage,
+  keys: keysPage,
 };
 
 function start() {

@@ -44,6 +44,20 @@ export function pin(me, userId, email, fp) {
   localStorage.setItem(pinsKey(me), JSON.stringify(pins));
 }
 
+/** This browser's pins for ``me``: [{userId, email, fingerprint}], by e-mail. */
+export function listPins(me) {
+  return Object.entries(loadPins(me))
+    .map(([userId, known]) => ({ userId, email: known.email, fingerprint: known.fingerprint }))
+    .sort((a, b) => a.email.localeCompare(b.email));
+}
+
+/** Forget the pin of ``userId`` (the next key seen for them is pinned anew). */
+export function unpin(me, userId) {
+  const pins = loadPins(me);
+  delete pins[userId];
+  localStorage.setItem(pinsKey(me), JSON.stringify(pins));
+}
+
 /** Pin a first-seen key; raise Refusal("key_changed") for a key that differs from the pin. */
 export function checkPin(me, userId, email, fp) {
   const known = loadPins(me)[userId];

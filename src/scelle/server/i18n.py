@@ -131,6 +131,28 @@ MESSAGES: dict[str, dict[str, str]] = {
         "js.status.passkey_added": "Clé d'accès ajoutée.",
         "js.status.passkey_removed": "Clé d'accès supprimée.",
         "js.status.reauth": "Confirmez que c'est vous pour continuer.",
+        "js.keys.same": "Identique à l'annuaire",
+        "js.keys.changed": "A changé ! Clé actuelle de l'annuaire : {fingerprint}",
+        "js.keys.absent": "Absente de l'annuaire (compte désactivé ou clé révoquée)",
+        "js.keys.unchecked": "Non comparée (annuaire réservé aux comptes qui envoient)",
+        "js.keys.forget": "Oublier",
+        "js.keys.forget_label": "Oublier la clé de {email}",
+        "js.keys.compare": "Comparer",
+        "js.keys.compare_label": "Comparer la clé de {email}",
+        "js.keys.forgotten": (
+            "Clé de {email} oubliée : la prochaine sera retenue à sa première utilisation."
+        ),
+        "js.keys.pinned_now": "Clé de {email} retenue.",
+        "js.keys.not_found": "Aucune personne avec une clé publiée à cette adresse.",
+        "js.keys.compare_same": "C'est la clé que ce navigateur a retenue.",
+        "js.keys.compare_new": "Ce navigateur n'a pas encore retenu de clé pour cette personne.",
+        "js.keys.compare_changed": (
+            "Attention : ce n'est pas la clé retenue ({fingerprint}). Ne la retenez qu'après "
+            "l'avoir vérifiée avec la personne."
+        ),
+        "js.error.compare_unchecked": (
+            "Cochez la case seulement après avoir comparé l'empreinte avec la personne."
+        ),
         "js.error.token_missing": "Saisissez le code d'inscription.",
         "js.error.password_mismatch": "Les deux mots de passe diffèrent.",
         "js.error.password_short": "Le mot de passe doit faire au moins 12 caractères.",
@@ -208,6 +230,36 @@ MESSAGES: dict[str, dict[str, str]] = {
         "identity.recovery_download": "Télécharger la clé de secours",
         "identity.recovery_saved": "J'ai conservé ma clé de secours",
         "identity.recovery_continue": "Continuer",
+        "nav.keys": "Correspondants",
+        "keys.title": "Clés de mes correspondants",
+        "keys.intro": (
+            "Ce navigateur retient la clé de chaque personne dont vous avez reçu un fichier ou "
+            "à qui vous avez envoyé (première utilisation) ; une clé qui change ensuite est "
+            "refusée tant que vous ne l'avez pas vérifiée. Comparez les empreintes avec celles "
+            "que vos correspondants vous lisent par un autre canal (téléphone, en personne)."
+        ),
+        "keys.pins_caption": "Clés retenues par ce navigateur",
+        "keys.person": "Personne",
+        "keys.pinned": "Empreinte retenue",
+        "keys.status": "Annuaire",
+        "keys.actions": "Action",
+        "keys.empty": "Aucune clé retenue pour le moment dans ce navigateur.",
+        "keys.compare_title": "Comparer une empreinte",
+        "keys.compare_intro": (
+            "Cherchez une personne dans l'annuaire : son empreinte actuelle s'affiche, à "
+            "comparer avec celle qu'elle vous lit. Retenez-la ensuite, si elles sont identiques."
+        ),
+        "keys.compare_email": "Adresse e-mail de la personne",
+        "keys.compare_submit": "Afficher son empreinte",
+        "keys.directory_key": "Clé publiée dans l'annuaire pour",
+        "keys.compare_checked": (
+            "J'ai comparé cette empreinte avec celle que la personne m'a donnée : identiques"
+        ),
+        "keys.pin": "Retenir cette clé",
+        "keys.no_lookup": (
+            "La recherche dans l'annuaire est réservée aux comptes qui envoient : comparez "
+            "l'empreinte affichée sur la page de chaque transfert reçu."
+        ),
         "enrol.title": "Inscription",
         "enrol.intro": (
             "Votre administrateur vous a remis un lien ou un code d'inscription, valable une "
@@ -474,6 +526,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "js.status.passkey_added": "Passkey added.",
         "js.status.passkey_removed": "Passkey removed.",
         "js.status.reauth": "Confirm it is you to continue.",
+        "js.keys.same": "Same as the directory",
+        "js.keys.changed": "Changed! The directory's current key: {fingerprint}",
+        "js.keys.absent": "Not in the directory (account disabled or key revoked)",
+        "js.keys.unchecked": "Not compared (the directory is for sending accounts)",
+        "js.keys.forget": "Forget",
+        "js.keys.forget_label": "Forget the key of {email}",
+        "js.keys.compare": "Compare",
+        "js.keys.compare_label": "Compare the key of {email}",
+        "js.keys.forgotten": "Key of {email} forgotten: the next one is remembered at first use.",
+        "js.keys.pinned_now": "Key of {email} remembered.",
+        "js.keys.not_found": "Nobody with a published key has this address.",
+        "js.keys.compare_same": "This is the key this browser remembered.",
+        "js.keys.compare_new": "This browser has not remembered a key for this person yet.",
+        "js.keys.compare_changed": (
+            "Careful: this is not the remembered key ({fingerprint}). Remember it only after "
+            "checking it with the person."
+        ),
+        "js.error.compare_unchecked": (
+            "Tick the box only after comparing the fingerprint with the person."
+        ),
         "js.error.token_missing": "Enter the enrolment code.",
         "js.error.password_mismatch": "The two passwords differ.",
         "js.error.password_short": "The password must be at least 12 characters.",
@@ -540,6 +612,36 @@ MESSAGES: dict[str, dict[str, str]] = {
         "identity.recovery_download": "Download the recovery key",
         "identity.recovery_saved": "I have kept my recovery key",
         "identity.recovery_continue": "Continue",
+        "nav.keys": "Correspondents",
+        "keys.title": "My correspondents' keys",
+        "keys.intro": (
+            "This browser remembers the key of each person you received a file from or sent "
+            "one to (first use); a key that changes afterwards is refused until you have "
+            "checked it. Compare fingerprints with the ones your correspondents read to you "
+            "over another channel (phone, in person)."
+        ),
+        "keys.pins_caption": "Keys remembered by this browser",
+        "keys.person": "Person",
+        "keys.pinned": "Remembered fingerprint",
+        "keys.status": "Directory",
+        "keys.actions": "Action",
+        "keys.empty": "No key remembered in this browser yet.",
+        "keys.compare_title": "Compare a fingerprint",
+        "keys.compare_intro": (
+            "Look a person up in the directory: their current fingerprint shows, to compare "
+            "with the one they read to you. Then remember it, if they are the same."
+        ),
+        "keys.compare_email": "The person's e-mail address",
+        "keys.compare_submit": "Show their fingerprint",
+        "keys.directory_key": "Key published in the directory for",
+        "keys.compare_checked": (
+            "I compared this fingerprint with the one the person gave me: they are the same"
+        ),
+        "keys.pin": "Remember this key",
+        "keys.no_lookup": (
+            "Looking up the directory is for sending accounts: compare the fingerprint shown "
+            "on the page of each transfer you receive."
+        ),
         "enrol.title": "Enrolment",
         "enrol.intro": (
             "Your administrator gave you an enrolment link or code, valid once. Choose your "

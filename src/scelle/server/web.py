@@ -51,6 +51,7 @@ SESSION_PAGES = (
     "/inbox",
     "/sent",
     "/send",
+    "/keys",
     "/transfers/{transfer_id}",
     "/passkeys",
 )
@@ -390,6 +391,28 @@ def transfer_page(
         page="transfer",
         principal=principal,
         transfer=transfers.describe(session, transfer),
+    )
+
+
+@router.get("/keys", response_class=HTMLResponse)
+def keys_page(request: Request, session: DbSession, services: ServicesDep) -> Response:
+    """Correspondents' keys pinned in this browser, compared with the directory.
+
+    The pins are the browser's (localStorage); the bundle lists them, flags a
+    pin the directory no longer shows, and lets a sender look a person up and
+    pin the key after comparing its fingerprint out of band.
+    """
+    principal = _principal(request, session, services)
+    if principal is None:
+        return _to_login(request)
+    return _render(
+        request,
+        services,
+        "keys.html",
+        page="keys",
+        principal=principal,
+        key=keys_repository.current_key(session, principal.user.id),
+        can_lookup="send" in principal.scopes,
     )
 
 

@@ -122,16 +122,18 @@ def sign_in(page: Page, server: LiveServer, member: Member, code: str) -> None:
     page.wait_for_url("**/identity?next=*")
 
 
-def create_identity(page: Page, passphrase: str = BROWSER_PASSPHRASE) -> str:
+def create_identity(
+    page: Page, passphrase: str = BROWSER_PASSPHRASE, then: str = "**/inbox"
+) -> str:
     """Make the browser key on the identity page; returns the recovery key shown once."""
     page.get_by_label("Phrase secrète", exact=True).fill(passphrase)
     page.get_by_label("Confirmez la phrase secrète").fill(passphrase)
     page.get_by_role("button", name="Créer ma clé").click()
-    return keep_recovery_key(page)
+    return keep_recovery_key(page, then=then)
 
 
-def keep_recovery_key(page: Page, screenshot: str | None = None) -> str:
-    """Read the recovery key the page shows once, confirm it is kept, and go on."""
+def keep_recovery_key(page: Page, screenshot: str | None = None, then: str = "**/inbox") -> str:
+    """Read the recovery key the page shows once, confirm it is kept, and go on to ``then``."""
     shown = page.locator("#recovery-key")
     expect(shown).to_have_text(RECOVERY_KEY)
     recovery_key = shown.inner_text()
@@ -139,7 +141,7 @@ def keep_recovery_key(page: Page, screenshot: str | None = None) -> str:
         shot(page, screenshot)
     page.get_by_label("J'ai conservé ma clé de secours").check()
     page.get_by_role("button", name="Continuer").click()
-    page.wait_for_url("**/inbox")
+    page.wait_for_url(then)
     return recovery_key
 
 

@@ -83,8 +83,9 @@ def test_sign_in_with_the_provider_from_the_sign_in_page(
     page: Page, server: LiveServer, orgs: Orgs
 ) -> None:
     member = make_member(server, orgs.cpam, Role.RECIPIENT, publish_key=False)
-    page.goto(server.url + "/inbox")
-    page.wait_for_url("**/login?next=/inbox")
+    # Asked for a page before signing in: single sign-on goes on to it afterwards.
+    page.goto(server.url + "/sent")
+    page.wait_for_url("**/login?next=/sent")
     button = page.get_by_role("link", name="Se connecter avec IdP de test")
     expect(button).to_be_visible()
     shot(page, "login-sso")
@@ -96,14 +97,15 @@ def test_sign_in_with_the_provider_from_the_sign_in_page(
     # meta refresh although the page had loaded (this Playwright, Debian's chromium).
     # With the callback redirecting straight there instead, the page was the sign-in
     # page: the Strict session cookie is not sent on a redirect from the provider.
-    expect(page).to_have_url(re.compile(r"/identity\?next=/inbox$"))
+    expect(page).to_have_url(re.compile(r"/identity\?next=/sent$"))
     expect(page.get_by_label("Phrase secrète", exact=True)).to_be_visible()
     cookies = {c["name"]: c for c in page.context.cookies(server.url)}
     assert cookies["scelle_session"]["httpOnly"]
     assert cookies["scelle_session"]["sameSite"] == "Strict"
     assert "scelle_oidc" not in cookies
-    create_identity(page)
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Fichiers reçus")
+    assert "scelle_oidc_next" not in cookies
+    create_identity(page, then="**/sent")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Fichiers envoyés")
     # The session is the person's: the page knows who is signed in.
     assert page.locator("body").get_attribute("data-user-id") == member.user_id
 

@@ -253,6 +253,44 @@ def test_web_sign_in_with_a_real_provider_ends_in_a_web_session(
     services.database.dispose()
 
 
+def test_a_web_sign_in_goes_on_to_the_local_page_asked_for_and_nowhere_else(
+    provider: str, tmp_path: Path
+) -> None:
+    client, services = _app(tmp_path, provider)
+    with client:
+        factories.org(services, "lab")
+        factories.member(services, "lab", Role.SENDER, email="ana@lab.test")
+        # Not local: no cookie is set for them, and the landing page goes to the inbox.
+        for hostile in ("//evil.example/x", "https://evil.example", "/a?b=c", "/../x", "/%2e"):
+            answer = client.get(
+                "/api/v1/auth/oidc/start",
+                params={"mode": "web", "next": hostile},
+                follow_redirects=False,
+            )
+            assert answer.status_code == 302, hostile
+            assert not any(
+                c.startswith("scelle_oidc_next=") for c in answer.headers.get_list("set-cookie")
+            ), hostile
+            landing = client.get("/login/sso", params={"next": hostile})
+            assert "url=/identity?next=/inbox" in landing.text, hostile
+        client.cookies.clear()
+        started = client.get(
+            "/api/v1/auth/oidc/start",
+            params={"mode": "web", "next": "/transfers/tr_abc"},
+            follow_redirects=False,
+        )
+        back = _drive(started.headers["location"], "ana@lab.test")
+        answer = client.get("/api/v1/auth/oidc/callback", params=back, follow_redirects=False)
+        assert answer.status_code == 303, answer.text
+        assert answer.headers["location"] == "/login/sso?next=/transfers/tr_abc"
+        cleared = [c for c in answer.headers.get_list("set-cookie") if "scelle_oidc_next=" in c]
+        assert cleared
+        assert all("Max-Age=0" in c for c in cleared)
+        landing = client.get(answer.headers["location"])
+        assert 'content="0; url=/identity?next=/transfers/tr_abc"' in landing.text
+    services.database.dispose()
+
+
 def test_a_web_sign_in_finishes_only_in_the_browser_that_started_it(
     provider: str, tmp_path: Path
 ) -> None:

@@ -94,6 +94,10 @@ function passkeyName(selector) {
 
 function loginPage() {
   const form = $("#login-form");
+  // The page asked for before sign-in, carried through single sign-on as well.
+  const sso = $("#sso-login");
+  const next = nextPage("");
+  if (sso && next) sso.href = `${sso.getAttribute("href")}&next=${encodeURIComponent(next)}`;
   const submit = form.querySelector("button[type=submit]");
   const passkeyButton = $("#passkey-login-button");
   const enrolSection = $("#passkey-enrol");

@@ -11,19 +11,23 @@ navigation, which a ``Strict`` cookie would not follow).
 from __future__ import annotations
 
 import secrets
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 
 from scelle.accounts import devices, oidc, schemas
 from scelle.accounts.endpoints import cookie_secure, set_session_cookie
 from scelle.db.models import User
 from scelle.server.dependencies import SESSION_COOKIE, ClientIP, DbSession, ServicesDep
+from scelle.server.redirects import local_path
 
 router = APIRouter(prefix="/api/v1/auth/oidc", tags=["accounts"])
 
 OIDC_COOKIE = "scelle_oidc"
+# The local page a web sign-in goes on to (validated when set and when read).
+NEXT_COOKIE = "scelle_oidc_next"
 _COOKIE_PATH = "/api/v1/auth/oidc"
 # Where a web sign-in lands: a page of this site that goes on by itself, so that
 # the next page is reached by a same-site navigation and gets the session cookie.
@@ -41,11 +45,13 @@ def start(
     session: DbSession,
     services: ServicesDep,
     mode: Literal["token", "web"] = "token",
+    next: Annotated[str | None, Query(max_length=256)] = None,  # noqa: A002  (the page's name)
 ) -> RedirectResponse:
     """Send the browser to the provider, with a fresh state, nonce and PKCE challenge.
 
     ``mode=web`` (the sign-in page) also binds the login to this browser with
-    a short-lived cookie; its callback then ends in a web session.
+    a short-lived cookie; its callback then ends in a web session, and goes on
+    to ``next`` when it is a local path (kept meanwhile in a cookie of its own).
     """
     if mode == "token":
         return RedirectResponse(oidc.start(session, services), status_code=status.HTTP_302_FOUND)
@@ -65,6 +71,17 @@ def start(
         httponly=True,
         samesite="lax",
     )
+    target = local_path(next)
+    if target is not None:
+        response.set_cookie(
+            NEXT_COOKIE,
+            target,
+            max_age=int(services.settings.oidc_login_lifetime.total_seconds()),
+            path=_COOKIE_PATH,
+            secure=cookie_secure(services),
+            httponly=True,
+            samesite="lax",
+        )
     return response
 
 
@@ -102,19 +119,21 @@ def callback(  # noqa: PLR0917  (FastAPI passes query parameters by name)
             previous=request.cookies.get(SESSION_COOKIE),
         )
         _notice(request, session, services, web.user, ip)
+        target = local_path(request.cookies.get(NEXT_COOKIE))
         response = RedirectResponse(
-            WEB_LANDING,
+            WEB_LANDING if target is None else f"{WEB_LANDING}?next={quote(target, safe='/')}",
             status_code=status.HTTP_303_SEE_OTHER,
             headers={"Cache-Control": "no-store"},
         )
         set_session_cookie(response, services, web.cookie)
-        response.delete_cookie(
-            OIDC_COOKIE,
-            path=_COOKIE_PATH,
-            secure=cookie_secure(services),
-            httponly=True,
-            samesite="lax",
-        )
+        for name in (OIDC_COOKIE, NEXT_COOKIE):
+            response.delete_cookie(
+                name,
+                path=_COOKIE_PATH,
+                secure=cookie_secure(services),
+                httponly=True,
+                samesite="lax",
+            )
         return response
     result = oidc.finish(session, services, claimed, code=code, error=error)
     _notice(request, session, services, result.user, ip)

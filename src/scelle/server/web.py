@@ -33,6 +33,7 @@ from scelle.keys import repository as keys_repository
 from scelle.server import i18n
 from scelle.server.container import Services
 from scelle.server.dependencies import SESSION_COOKIE, DbSession, ServicesDep
+from scelle.server.redirects import local_path
 from scelle.transfers import service as transfers
 
 __all__ = ["PAGE_CSP", "SESSION_PAGES", "WebAssets", "error_page", "load_assets", "router"]
@@ -264,9 +265,13 @@ def sso_landing_page(request: Request, services: ServicesDep) -> HTMLResponse:
     The callback is reached from the provider's site, and the browser does
     not send the ``SameSite=Strict`` session cookie on a redirect that began
     there; this page's own navigation (a meta refresh, or its link) starts on
-    this site, so the inbox gets the cookie.
+    this site, so the inbox gets the cookie. ``?next=`` (a local path, as the
+    callback passes on from the sign-in page) replaces the inbox.
     """
-    return _render(request, services, "sso.html", page="sso")
+    target = local_path(request.query_params.get("next")) or "/inbox"
+    return _render(
+        request, services, "sso.html", page="sso", then="/identity?next=" + quote(target, safe="/")
+    )
 
 
 @router.get("/enrol", response_class=HTMLResponse)

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import subprocess
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -189,18 +190,20 @@ def _browser_to_browser(
     *,
     init_script: str,
     size: int,
-) -> list[str]:
+) -> RoundTrip:
     """Zoe sends ``size`` random bytes from her page to Yves, who decrypts and saves them in
     his (another profile); both pages run ``init_script`` first. The spill areas end empty;
-    answers what Yves's held while the save was offered."""
+    answers what Yves's held while the save was offered, and what each page wrote to OPFS."""
     yves = make_member(server, orgs.cpam, Role.RECIPIENT, publish_key=False)
     other = browser.new_context(locale="fr-FR", accept_downloads=True)
     try:
+        other.add_init_script(_COUNT_SPILL_WRITES)
         other.add_init_script(init_script)
         tab = other.new_page()
         sign_in(tab, server, yves, yves.recovery_codes[0])
         create_identity(tab)
 
+        page.add_init_script(_COUNT_SPILL_WRITES)
         page.add_init_script(init_script)
         zoe = make_member(server, orgs.lab, Role.SENDER, publish_key=False)
         sign_in(page, server, zoe, zoe.recovery_codes[0])
@@ -216,20 +219,89 @@ def _browser_to_browser(
         page.get_by_role("button", name="Chiffrer, signer et envoyer").click()
         expect(page.locator("#sent-result")).to_be_visible(timeout=120_000)
         transfer_id = page.locator("#sent-link").get_attribute("data-transfer-id")
+        assert transfer_id is not None
         assert spill_entries(page) == []
+        sent_writes: dict[str, int] = page.evaluate("window.__spillWrites || {}")
 
         tab.goto(f"{server.url}/transfers/{transfer_id}")
         with tab.expect_download(timeout=120_000) as download_info:
             tab.get_by_role("button", name="Vérifier, déchiffrer et enregistrer").click()
         assert Path(download_info.value.path()).read_bytes() == plaintext
         offered = spill_entries(tab)
+        received_writes: dict[str, int] = tab.evaluate("window.__spillWrites || {}")
         tab.goto(server.url + "/inbox")
         # "none": the page found no usable spill area to sweep (createWritable hidden)
         expect(tab.locator("body")).to_have_attribute("data-spill", re.compile("^(swept|none)$"))
         assert spill_entries(tab) == []
-        return offered
+        return RoundTrip(
+            offered=offered,
+            ciphertext_size=_payload_size(server, transfer_id),
+            written={**_by_kind(sent_writes), **_by_kind(received_writes)},
+        )
     finally:
         other.close()
+
+
+@dataclass
+class RoundTrip:
+    offered: list[str]  # the spill files of the recipient's page while the save was offered
+    ciphertext_size: int
+    written: dict[str, int]  # bytes each kind of spill ("sent", "received", "plain") wrote to OPFS
+
+
+# Every OPFS write of the page's spill files, counted per file once it succeeded.
+_COUNT_SPILL_WRITES = """(() => {
+    const created = FileSystemFileHandle.prototype.createWritable;
+    if (!created) return;
+    const writes = (window.__spillWrites = {});
+    FileSystemFileHandle.prototype.createWritable = async function (...args) {
+        const writable = await created.apply(this, args);
+        const name = this.name;
+        const write = writable.write.bind(writable);
+        writable.write = (data) =>
+            write(data).then((result) => {
+                writes[name] = (writes[name] || 0) + (data.byteLength ?? data.size ?? 0);
+                return result;
+            });
+        return writable;
+    };
+})();"""
+
+
+def _by_kind(writes: dict[str, int]) -> dict[str, int]:
+    """``scelle-spill-KIND-UUID.N`` files' bytes summed per KIND."""
+    kinds: dict[str, int] = {}
+    for name, size in writes.items():
+        kind = name.removeprefix("scelle-spill-").split("-", 1)[0]
+        kinds[kind] = kinds.get(kind, 0) + size
+    return kinds
+
+
+def _payload_size(server: LiveServer, transfer_id: str) -> int:
+    services = build_services(Settings(data=server.data), migrate=False)
+    try:
+        with services.database.transaction() as session:
+            transfer = session.get(Transfer, transfer_id)
+            assert transfer is not None
+            return transfer.payload_size
+    finally:
+        services.database.dispose()
+
+
+def test_both_pages_keep_every_byte_of_a_transfer_on_disk_not_in_memory(
+    server: LiveServer, orgs: Orgs, page: Page, browser: Browser, tmp_path: Path
+) -> None:
+    size = 3 * 1024 * 1024 + 11
+    trip = _browser_to_browser(server, orgs, page, browser, tmp_path, init_script="", size=size)
+    # The sender's ciphertext, the recipient's download and its decryption: all on disk.
+    assert trip.written == {
+        "sent": trip.ciphertext_size,
+        "received": trip.ciphertext_size,
+        "plain": size,
+    }
+    assert trip.ciphertext_size > size
+    [plain] = trip.offered  # the decrypted file waits on disk while its save is offered
+    assert plain.startswith("scelle-spill-plain-")
 
 
 def test_without_opfs_writes_the_pages_keep_blobs_and_still_round_trip(
@@ -237,10 +309,11 @@ def test_without_opfs_writes_the_pages_keep_blobs_and_still_round_trip(
 ) -> None:
     # As a browser with OPFS but no FileSystemFileHandle.createWritable (Safari before 26).
     no_writes = "delete FileSystemFileHandle.prototype.createWritable;"
-    offered = _browser_to_browser(
+    trip = _browser_to_browser(
         server, orgs, page, browser, tmp_path, init_script=no_writes, size=2 * 1024 * 1024 + 7
     )
-    assert offered == []  # the saved file was a Blob: no spill file ever made
+    assert trip.offered == []  # the saved file was a Blob: no spill file ever made
+    assert trip.written == {}
 
 
 # Each page's OPFS writes refused past 36 MiB, as a full disk or a private window's quota.
@@ -262,7 +335,7 @@ def test_a_disk_without_room_sends_the_rest_to_memory_and_nothing_is_lost(
 ) -> None:
     # 40 MiB: the send's and the download's first 32 MiB segment is committed on disk, the
     # rest refused and kept in memory; the plaintext's spill is refused at once, all memory.
-    offered = _browser_to_browser(
+    trip = _browser_to_browser(
         server,
         orgs,
         page,
@@ -271,7 +344,12 @@ def test_a_disk_without_room_sends_the_rest_to_memory_and_nothing_is_lost(
         init_script=_NO_ROOM_PAST_36_MIB,
         size=40 * 1024 * 1024 + 5,
     )
-    assert offered == []  # the refused segment file removed, the plaintext held in memory
+    assert trip.offered == []  # the refused segment file removed, the plaintext held in memory
+    # The disk took each ciphertext's first 32 MiB segment (and some of the next, dropped
+    # at the refusal), not all of it; the plaintext's spill was refused from its first write.
+    assert set(trip.written) == {"sent", "received"}
+    for kind, written in trip.written.items():
+        assert 32 * 1024 * 1024 <= written < trip.ciphertext_size, kind
 
 
 def _blob_key(server: LiveServer, transfer_id: str) -> str:

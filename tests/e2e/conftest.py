@@ -146,8 +146,39 @@ def keep_recovery_key(page: Page, screenshot: str | None = None, then: str = "**
 
 
 def shot(page: Page, name: str) -> None:
+    """A screenshot for docs/ of a page the tests check for accessibility first."""
+    assert_accessible(page, name)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+AXE = REPO / "web" / "node_modules" / "axe-core" / "axe.min.js"
+# WCAG 2.1 A and AA, the rules a public-sector site in France (RGAA) is held to.
+_AXE_RUN = """async () => {
+    const result = await axe.run(document, {
+        runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+        resultTypes: ["violations"],
+    });
+    return result.violations.map((v) => ({
+        id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")),
+    }));
+}"""
+
+
+def assert_accessible(page: Page, what: str) -> None:
+    """No WCAG 2.1 A/AA violation that axe-core finds on the page as it is now.
+
+    axe-core (web/package.json, a dev dependency) is evaluated through the
+    DevTools protocol, so the pages keep their CSP (no script is injected
+    into them); it checks labels, names, contrast, landmarks, ARIA use...
+    """
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: run scripts/setup.sh (web/node_modules)")
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    violations = page.evaluate(_AXE_RUN)
+    assert violations == [], f"{what}: {violations}"
 
 
 _LIST_SPILL = """async () => {

@@ -36,6 +36,7 @@ from scelle.server.container import build_services
 from tests.e2e.conftest import (
     BROWSER_PASSPHRASE,
     Orgs,
+    assert_accessible,
     create_identity,
     expect_spill_empty,
     make_member,
@@ -610,3 +611,49 @@ def _purge_reason(server: LiveServer, transfer_id: str) -> str | None:
             return transfer.purge_reason if transfer else None
     finally:
         services.database.dispose()
+
+
+def test_the_accessibility_check_finds_what_it_is_for(page: Page) -> None:
+    """The check every screenshot goes through (conftest.assert_accessible) is not blind."""
+    page.set_content(
+        '<html lang="fr"><head><title>t</title></head><body><main>'
+        '<input type="text"><p style="color:#bbb;background:#fff">pâle</p>'
+        "</main></body></html>"
+    )
+    with pytest.raises(AssertionError) as found:
+        assert_accessible(page, "a page made to fail")
+    assert "'label'" in str(found.value)
+    assert "'color-contrast'" in str(found.value)
+
+
+def test_the_sign_in_page_is_usable_from_the_keyboard_with_a_visible_focus(
+    server: LiveServer, page: Page
+) -> None:
+    page.goto(server.url + "/login")
+    reached: list[str] = []
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            """() => {
+                const e = document.activeElement;
+                const style = getComputedStyle(e);
+                return { id: e.id || e.textContent.trim(), outline: style.outlineStyle,
+                         width: parseFloat(style.outlineWidth) };
+            }"""
+        )
+        assert focused["outline"] != "none", focused  # :focus-visible draws the ring
+        assert focused["width"] >= 2, focused
+        reached.append(focused["id"])
+        if focused["id"] == "passkey-login-button":
+            break
+    # The skip link first, then the form's fields in reading order, then its two buttons.
+    assert reached[0] == "Aller au contenu"
+    form = [r for r in reached if r in {"email", "password", "otp", "Se connecter"}]
+    assert form == ["email", "password", "otp", "Se connecter"]
+    assert reached[-1] == "passkey-login-button"
+    # Enter in the form submits it: the page answers with its own message, not a reload.
+    page.locator("#email").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#form-error")).to_have_text(
+        "Saisissez votre adresse e-mail et votre mot de passe."
+    )

@@ -63,6 +63,7 @@ __all__ = [
     "revoke_token",
     "role_scopes",
     "set_member_enabled",
+    "set_user_roles",
 ]
 
 ORG_NAME = re.compile(r"\A[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\Z")
@@ -610,6 +611,47 @@ def enable_user(
     services.audit.record(
         session, "admin:user:enable", actor_id=actor_id, org_id=user.org_id, object_id=user.id
     )
+
+
+def set_user_roles(
+    session: Session,
+    services: Services,
+    user_id: str,
+    roles: set[Role],
+    *,
+    actor_id: str | None = None,
+) -> bool:
+    """Replace a user's roles; True when they changed (audited), False when already so.
+
+    A role taken away takes its permission away now: the user's web sessions
+    end and their API tokens are revoked (they carry the scopes of the old
+    roles), so they log in again. A role added shows at their next login.
+    Raises InvalidInput for no role, NotFound for an unknown user.
+    """
+    if not roles:
+        raise InvalidInput("a user needs at least one role")
+    user = repository.user_by_id(session, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    before = user.role_set
+    if before == roles:
+        return False
+    removed = before - roles
+    user.roles = " ".join(sorted(r.value for r in roles))
+    if removed:
+        now = utcnow()
+        repository.end_sessions_of(session, user.id, now)
+        repository.revoke_tokens_of(session, user.id, now)
+    services.audit.record(
+        session,
+        "admin:user:roles",
+        actor_id=actor_id,
+        org_id=user.org_id,
+        object_id=user.id,
+        roles=user.roles,
+        removed=" ".join(sorted(r.value for r in removed)),
+    )
+    return True
 
 
 def set_member_enabled(

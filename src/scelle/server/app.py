@@ -18,6 +18,7 @@ __all__ = ["create_app", "create_app_from_environment"]
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
     """A configured Scellé app: stores opened and migrated, routes mounted, errors mapped."""
+    from scelle.accounts.admin_endpoints import router as admin_router
     from scelle.accounts.endpoints import router as accounts_router
     from scelle.accounts.oidc_endpoints import router as oidc_router
     from scelle.accounts.passkey_endpoints import router as passkey_router
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(links_router)
     app.include_router(uploads_router)
     app.include_router(audit_router)
+    app.include_router(admin_router)
     app.state.web_assets = web.load_assets()
     app.include_router(web.router)
     app.add_middleware(AccessAndHeadersMiddleware)

@@ -24,7 +24,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     from scelle.accounts.passkey_endpoints import router as passkey_router
     from scelle.audit.endpoints import router as audit_router
     from scelle.keys.endpoints import router as keys_router
-    from scelle.server import health, metrics, web
+    from scelle.server import admin_web, health, metrics, web
     from scelle.transfers.endpoints import router as transfers_router
     from scelle.transfers.link_endpoints import router as links_router
     from scelle.uploads.endpoints import router as uploads_router
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(admin_router)
     app.state.web_assets = web.load_assets()
     app.include_router(web.router)
+    app.include_router(admin_web.router)
     app.add_middleware(AccessAndHeadersMiddleware)
     return app
 

@@ -223,10 +223,16 @@ def test_an_admin_cannot_lock_themself_out(client: TestClient, services: Service
     assert reset.status_code == 409
     assert _listed(client, boss)[boss.email]["roles"] == ["admin", "sender"]
     assert _listed(client, boss)[boss.email]["status"] == "active"
-    # Their own roles may still change while the admin role stays.
+    # Their own roles may still change while the admin role stays; the admin keeps every
+    # scope, so their login goes on.
     kept = client.put(f"{own}/roles", json={"roles": ["admin"]}, headers=_bearer(boss))
     assert kept.status_code == 200, kept.text
     assert kept.json()["roles"] == ["admin"]
+    assert client.get("/api/v1/me", headers=_bearer(boss)).json()["scopes"] == [
+        "admin",
+        "receive",
+        "send",
+    ]
 
 
 def test_roles_disable_enable_and_passkey_reset_take_effect_and_are_audited(

@@ -93,7 +93,7 @@ def set_roles(
     services: ServicesDep,
     ip: ClientIP,
 ) -> schemas.MemberOut:
-    """Replace a member's roles; a role taken away ends their sessions and tokens now."""
+    """Replace a member's roles; a permission taken away ends their sessions and tokens now."""
     user = members.set_member_roles(
         session, services, principal, user_id, _roles(body.roles), proof=_proof(body, ip)
     )

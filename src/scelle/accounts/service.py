@@ -424,10 +424,14 @@ def authenticate_token(
 
 def role_scopes(user: User) -> frozenset[str]:
     """The scopes a user's roles allow: send (sender), receive (recipient), all (admin)."""
-    scopes = {"send"} if user.has_role(Role.SENDER) else set()
-    if user.has_role(Role.RECIPIENT):
+    return _scopes_of(user.role_set)
+
+
+def _scopes_of(roles: frozenset[Role]) -> frozenset[str]:
+    scopes = {"send"} if Role.SENDER in roles else set()
+    if Role.RECIPIENT in roles:
         scopes.add("receive")
-    if user.has_role(Role.ADMIN):
+    if Role.ADMIN in roles:
         scopes |= ALL_SCOPES
     return frozenset(scopes)
 
@@ -623,10 +627,12 @@ def set_user_roles(
 ) -> bool:
     """Replace a user's roles; True when they changed (audited), False when already so.
 
-    A role taken away takes its permission away now: the user's web sessions
-    end and their API tokens are revoked (they carry the scopes of the old
-    roles), so they log in again. A role added shows at their next login.
-    Raises InvalidInput for no role, NotFound for an unknown user.
+    A change that takes a permission away takes it away now: the user's web
+    sessions end and their API tokens are revoked (they carry the scopes of
+    the old roles), so they log in again. One that keeps every scope (an
+    admin, who holds them all, losing the sender role) ends nothing; a role
+    added shows at their next login. Raises InvalidInput for no role,
+    NotFound for an unknown user.
     """
     if not roles:
         raise InvalidInput("a user needs at least one role")
@@ -638,7 +644,7 @@ def set_user_roles(
         return False
     removed = before - roles
     user.roles = " ".join(sorted(r.value for r in roles))
-    if removed:
+    if _scopes_of(before) - _scopes_of(frozenset(roles)):
         now = utcnow()
         repository.end_sessions_of(session, user.id, now)
         repository.revoke_tokens_of(session, user.id, now)

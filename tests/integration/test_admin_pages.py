@@ -61,7 +61,7 @@ def test_admin_pages_for_admins_and_a_403_page_for_members(
     assert f'data-action="disable" data-member-id="{ana.user_id}"' in users
     assert re.search(rf'id="role-{boss.user_id}-admin"[^>]* checked disabled', users)
     policy = client.get("/admin/policy?lang=en").text
-    assert '<select id="policy-nir" name="nir">' in policy
+    assert '<select id="policy-nir" name="nir" aria-describedby="policy-actions">' in policy
     assert "Send policy" in policy
     client.cookies.delete("scelle_lang")
 

@@ -301,8 +301,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "admin.section_retention_hint": "Combien de temps les transferts sont conservés.",
         "admin.users.title": "Membres",
         "admin.users.intro": (
-            "Les comptes de votre organisation. Un rôle retiré prend effet tout de suite : les "
-            "sessions et jetons du membre sont révoqués et il se reconnecte."
+            "Les comptes de votre organisation. Un rôle retiré prend effet tout de suite : si "
+            "le membre perd un droit, ses sessions et jetons sont révoqués et il se reconnecte."
         ),
         "admin.col.email": "Adresse e-mail",
         "admin.col.roles": "Rôles",
@@ -679,8 +679,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "admin.section_retention_hint": "How long transfers are kept.",
         "admin.users.title": "Members",
         "admin.users.intro": (
-            "Your organisation's accounts. A role taken away takes effect at once: the member's "
-            "sessions and tokens are revoked and they sign in again."
+            "Your organisation's accounts. A role taken away takes effect at once: if the "
+            "member loses a permission, their sessions and tokens are revoked and they sign "
+            "in again."
         ),
         "admin.col.email": "E-mail address",
         "admin.col.roles": "Roles",

@@ -1,9 +1,9 @@
 """The administration pages in a real browser: members, enrolment link, roles, policies, 403.
 
 An admin adds a member and sees the enrolment link once (its token enrols),
-changes the member's roles after a fresh proof (their login is made old),
-disables them, and sets the send policy and the passkey-required roles; a
-member without the admin role gets a 403 page. French screenshots:
+sets the send policy and the passkey-required roles, changes the member's
+roles after a fresh proof (their login is made old), disables and re-enables
+them; a member without the admin role gets a 403 page. French screenshots:
 docs/screenshots/admin-users.png and admin-policy.png.
 """
 
@@ -86,6 +86,11 @@ def test_an_admin_adds_a_member_changes_roles_disables_and_sets_the_policy(
     row = page.locator("#member-table tr", has_text=email)
     expect(row).to_contain_text("actif")
     assert token not in page.content()  # shown once: gone with the reload
+    page.get_by_label("Adresse e-mail du membre").fill(email)
+    page.get_by_role("button", name="Ajouter le membre").click()
+    expect(page.locator("#form-error")).to_have_text(
+        "Un compte existe déjà avec cette adresse e-mail."
+    )
 
     # The policies (the sign-in is recent): an action per identifier kind, and the
     # passkey-required roles.
@@ -135,7 +140,10 @@ def test_an_admin_adds_a_member_changes_roles_disables_and_sets_the_policy(
     expect(page.locator("#form-status")).to_contain_text("Membre désactivé")
     row = page.locator("#member-table tr", has_text=email)
     expect(row).to_contain_text("désactivé")
-    expect(row.get_by_role("button", name=f"Réactiver {email}")).to_be_visible()
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name=f"Réactiver {email}").click()
+    expect(page.locator("#form-status")).to_have_text("Membre réactivé.")
+    expect(page.locator("#member-table tr", has_text=email)).to_contain_text("actif")
 
 
 def test_signed_out_goes_to_sign_in_and_a_member_gets_a_403_page(

@@ -115,6 +115,26 @@ MATRIX: dict[tuple[str, str], Case] = {
         "member",
         {"anonymous": 401, "other_org": 403, "admin": OK, "recipient": 403, "sender": 403},
     ),
+    # The admin API (accounts/admin_endpoints.py): the admin scope is checked first, so any
+    # other caller is refused with 403 before the id is looked at; the sender's org admin only.
+    ("PUT", "/api/v1/admin/users/{user_id}/roles"): Case(
+        "member",
+        {"anonymous": 401, "other_org": 403, "admin": OK, "recipient": 403, "sender": 403},
+        json={"roles": ["recipient", "sender"]},
+    ),
+    ("POST", "/api/v1/admin/users/{user_id}/disable"): Case(
+        "member",
+        {"anonymous": 401, "other_org": 403, "admin": OK, "recipient": 403, "sender": 403},
+    ),
+    ("POST", "/api/v1/admin/users/{user_id}/enable"): Case(
+        "member",
+        {"anonymous": 401, "other_org": 403, "admin": OK, "recipient": 403, "sender": 403},
+    ),
+    ("POST", "/api/v1/admin/users/{user_id}/passkeys/reset"): Case(
+        "member",
+        {"anonymous": 401, "other_org": 403, "admin": OK, "recipient": 403, "sender": 403},
+        json={},
+    ),
     ("DELETE", "/api/v1/tokens/{token_id}"): Case(
         "token",
         # An admin of the owner's organisation may revoke a member's token.

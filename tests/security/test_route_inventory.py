@@ -83,6 +83,9 @@ SESSION_PAGES: dict[tuple[str, str], str] = {
     ("GET", "/transfers/{transfer_id}"): "one transfer",
     ("GET", "/passkeys"): "the caller's passkeys (names and dates); add and remove go to the API",
     ("GET", "/keys"): "the caller's fingerprint; correspondents' pins are the browser's own",
+    ("GET", "/admin"): "an org admin's landing page (403 page for a non-admin)",
+    ("GET", "/admin/users"): "an org admin's members table; changes go to /api/v1/admin",
+    ("GET", "/admin/policy"): "an org admin's policy forms; changes go to /api/v1/admin",
 }
 
 _PREFIX_OF_PARAM = {

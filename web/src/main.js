@@ -1,5 +1,6 @@
 // Entry point of the web UI bundle: each page says what it is in <body data-page>,
 // and its controller attaches to the server-rendered, labelled form. No inline script.
+import * as admin from "./admin.js";
 import { ApiError, api } from "./api.js";
 import { fromBase64, toBase64 } from "./bytes.js";
 import * as identity from "./identity.js";
@@ -1069,6 +1070,8 @@ const PAGES = {
   patient: patientPage,
   passkeys: passkeysPage,
   keys: keysPage,
+  "admin-users": () => admin.usersPage({ $, say, t, explain }),
+  "admin-policy": () => admin.policyPage({ $, say, t, explain }),
 };
 
 function start() {

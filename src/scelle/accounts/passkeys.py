@@ -263,12 +263,14 @@ def require_recent_auth(
     password: str | None,
     otp: str | None,
     client_ip: str,
+    purpose: str = "to change your passkeys",
 ) -> None:
     """Allow a sensitive account change only after a fresh proof of the account.
 
     Either the caller's login (API token or web session) is at most
     ``reauth_window`` old, or ``password`` and ``otp`` (TOTP or a recovery code)
-    verify now, throttled like a login. Raises ReauthenticationRequired,
+    verify now, throttled like a login. ``purpose`` ends the refusal's message
+    ("to change your passkeys"). Raises ReauthenticationRequired,
     InvalidCredentials or TooManyRequests.
     """
     if password is not None and otp is not None:
@@ -285,7 +287,7 @@ def require_recent_auth(
         minutes = int(services.settings.reauth_window.total_seconds() // 60)
         raise ReauthenticationRequired(
             f"log in again (within {minutes} minutes), or give your password and a "
-            "second factor, to change your passkeys"
+            f"second factor, {purpose}"
         )
 
 

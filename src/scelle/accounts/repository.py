@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from scelle.db.models import (
@@ -28,6 +28,7 @@ __all__ = [
     "org_by_id",
     "org_by_name",
     "passkey_by_credential_id",
+    "passkey_counts_of_org",
     "passkeys_of",
     "prune_challenges",
     "recovery_codes",
@@ -67,6 +68,17 @@ def user_by_enrolment_hash(session: Session, token_hash: str) -> User | None:
 
 def users_of_org(session: Session, org_id: str) -> list[User]:
     return list(session.scalars(select(User).where(User.org_id == org_id).order_by(User.email)))
+
+
+def passkey_counts_of_org(session: Session, org_id: str) -> dict[str, int]:
+    """How many passkeys each member of ``org_id`` holds (members without one are absent)."""
+    rows = session.execute(
+        select(WebAuthnCredential.user_id, func.count(WebAuthnCredential.id))
+        .join(User, User.id == WebAuthnCredential.user_id)
+        .where(User.org_id == org_id)
+        .group_by(WebAuthnCredential.user_id)
+    )
+    return {user_id: int(count) for user_id, count in rows}
 
 
 def api_token_by_hash(session: Session, token_hash: str) -> ApiToken | None:

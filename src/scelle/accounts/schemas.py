@@ -8,24 +8,35 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from scelle.keys.schemas import KeyOut
+from scelle.transfers.schemas import PolicyRule, ScanKind
 
 __all__ = [
     "CeremonyOut",
+    "CreateMemberRequest",
     "CreateTokenRequest",
+    "CreatedMember",
     "CreatedToken",
     "EnrolRequest",
     "EnrolResponse",
     "LoginRequest",
     "LoginResponse",
     "Me",
+    "MemberList",
+    "MemberOut",
     "MemberStatus",
+    "OrgPolicyOut",
     "PasskeyFinish",
     "PasskeyList",
     "PasskeyLoginBegin",
     "PasskeyLoginFinish",
     "PasskeyOut",
+    "PasskeyPolicyRequest",
+    "PasskeysReset",
     "Reauthentication",
+    "RoleName",
+    "SendPolicyRequest",
     "SessionOut",
+    "SetRolesRequest",
     "TokenList",
     "TokenOut",
     "UserOut",
@@ -155,3 +166,68 @@ class MemberStatus(BaseModel):
     id: str
     email: str
     status: str  # active, pending or disabled
+
+
+# -- an organisation admin's API (/api/v1/admin/...) ---------------------------------------
+
+RoleName = Literal["sender", "recipient", "admin"]
+
+
+class MemberOut(BaseModel):
+    id: str
+    email: str
+    roles: list[RoleName]
+    status: Literal["active", "pending", "disabled"]
+    created_at: datetime
+    enrolled_at: datetime | None
+    enrolment_expires_at: datetime | None  # while pending
+    passkeys: int  # how many passkeys they hold
+    key_published: bool  # whether they have a live public key (others can send to them)
+
+
+class MemberList(BaseModel):
+    org: str
+    members: list[MemberOut]
+
+
+class CreateMemberRequest(Reauthentication):
+    """A new member; ``password`` and ``otp`` only when the admin's login is not recent."""
+
+    email: str = Field(min_length=1, max_length=254)
+    roles: list[RoleName] = Field(min_length=1, max_length=3)
+
+
+class CreatedMember(BaseModel):
+    member: MemberOut
+    # Shown once: only its keyed hash is stored. Give it over a trusted channel.
+    enrolment_token: str
+    enrolment_expires_at: datetime
+    # <public URL>/enrol#token=<token>: the token in the fragment, never sent to a server.
+    enrolment_url: str
+
+
+class SetRolesRequest(Reauthentication):
+    roles: list[RoleName] = Field(min_length=1, max_length=3)
+
+
+class PasskeysReset(BaseModel):
+    id: str
+    removed: int
+
+
+class OrgPolicyOut(BaseModel):
+    org: str
+    rules: dict[ScanKind, PolicyRule]  # every identifier kind, "allow" included
+    passkey_roles: list[RoleName]  # roles whose members must log in with a passkey
+
+
+class SendPolicyRequest(Reauthentication):
+    """The whole send policy: a kind not named is allowed."""
+
+    rules: dict[ScanKind, PolicyRule]
+
+
+class PasskeyPolicyRequest(Reauthentication):
+    """The roles that must log in with a passkey (replacing the previous ones; empty: none)."""
+
+    roles: list[RoleName] = Field(max_length=3)

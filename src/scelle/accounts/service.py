@@ -63,6 +63,7 @@ __all__ = [
     "revoke_token",
     "role_scopes",
     "set_member_enabled",
+    "set_user_roles",
 ]
 
 ORG_NAME = re.compile(r"\A[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\Z")
@@ -423,10 +424,14 @@ def authenticate_token(
 
 def role_scopes(user: User) -> frozenset[str]:
     """The scopes a user's roles allow: send (sender), receive (recipient), all (admin)."""
-    scopes = {"send"} if user.has_role(Role.SENDER) else set()
-    if user.has_role(Role.RECIPIENT):
+    return _scopes_of(user.role_set)
+
+
+def _scopes_of(roles: frozenset[Role]) -> frozenset[str]:
+    scopes = {"send"} if Role.SENDER in roles else set()
+    if Role.RECIPIENT in roles:
         scopes.add("receive")
-    if user.has_role(Role.ADMIN):
+    if Role.ADMIN in roles:
         scopes |= ALL_SCOPES
     return frozenset(scopes)
 
@@ -610,6 +615,49 @@ def enable_user(
     services.audit.record(
         session, "admin:user:enable", actor_id=actor_id, org_id=user.org_id, object_id=user.id
     )
+
+
+def set_user_roles(
+    session: Session,
+    services: Services,
+    user_id: str,
+    roles: set[Role],
+    *,
+    actor_id: str | None = None,
+) -> bool:
+    """Replace a user's roles; True when they changed (audited), False when already so.
+
+    A change that takes a permission away takes it away now: the user's web
+    sessions end and their API tokens are revoked (they carry the scopes of
+    the old roles), so they log in again. One that keeps every scope (an
+    admin, who holds them all, losing the sender role) ends nothing; a role
+    added shows at their next login. Raises InvalidInput for no role,
+    NotFound for an unknown user.
+    """
+    if not roles:
+        raise InvalidInput("a user needs at least one role")
+    user = repository.user_by_id(session, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    before = user.role_set
+    if before == roles:
+        return False
+    removed = before - roles
+    user.roles = " ".join(sorted(r.value for r in roles))
+    if _scopes_of(before) - _scopes_of(frozenset(roles)):
+        now = utcnow()
+        repository.end_sessions_of(session, user.id, now)
+        repository.revoke_tokens_of(session, user.id, now)
+    services.audit.record(
+        session,
+        "admin:user:roles",
+        actor_id=actor_id,
+        org_id=user.org_id,
+        object_id=user.id,
+        roles=user.roles,
+        removed=" ".join(sorted(r.value for r in removed)),
+    )
+    return True
 
 
 def set_member_enabled(

@@ -20,6 +20,7 @@ from scelle.db.models import (
 __all__ = [
     "current_key",
     "history",
+    "holders_of_live_keys",
     "key_by_id",
     "live_keys",
     "recipients_of_org",
@@ -54,6 +55,18 @@ def history(session: Session, user_id: str, limit: int) -> list[PublicKey]:
             .where(PublicKey.user_id == user_id, PublicKey.revoked_at.is_not(None))
             .order_by(PublicKey.created_at.desc())
             .limit(limit)
+        )
+    )
+
+
+def holders_of_live_keys(session: Session, org_id: str) -> set[str]:
+    """The ids of the members of ``org_id`` who have a published key not revoked."""
+    return set(
+        session.scalars(
+            select(PublicKey.user_id)
+            .join(User, User.id == PublicKey.user_id)
+            .where(User.org_id == org_id, PublicKey.revoked_at.is_(None))
+            .distinct()
         )
     )
 

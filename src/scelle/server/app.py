@@ -18,12 +18,13 @@ __all__ = ["create_app", "create_app_from_environment"]
 
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
     """A configured Scellé app: stores opened and migrated, routes mounted, errors mapped."""
+    from scelle.accounts.admin_endpoints import router as admin_router
     from scelle.accounts.endpoints import router as accounts_router
     from scelle.accounts.oidc_endpoints import router as oidc_router
     from scelle.accounts.passkey_endpoints import router as passkey_router
     from scelle.audit.endpoints import router as audit_router
     from scelle.keys.endpoints import router as keys_router
-    from scelle.server import health, metrics, web
+    from scelle.server import admin_web, health, metrics, web
     from scelle.transfers.endpoints import router as transfers_router
     from scelle.transfers.link_endpoints import router as links_router
     from scelle.uploads.endpoints import router as uploads_router
@@ -58,8 +59,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(links_router)
     app.include_router(uploads_router)
     app.include_router(audit_router)
+    app.include_router(admin_router)
     app.state.web_assets = web.load_assets()
     app.include_router(web.router)
+    app.include_router(admin_web.router)
     app.add_middleware(AccessAndHeadersMiddleware)
     return app
 

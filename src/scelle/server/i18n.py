@@ -423,6 +423,152 @@ MESSAGES: dict[str, dict[str, str]] = {
         "js.stage.uploading": "Envoi : {percent} %",
         "js.stage.downloading": "Téléchargement : {percent} %",
         "js.stage.decrypting": "Déchiffrement : {percent} %",
+        # -- administration (server/admin_web.py, web/src/admin.js)
+        "nav.admin": "Administration",
+        "admin.title": "Administration",
+        "admin.forbidden": (
+            "Cette page est réservée aux administrateurs de votre organisation. Si vous devez y "
+            "accéder, demandez le rôle d'administrateur à l'un d'eux."
+        ),
+        "admin.intro": "Vous administrez l'organisation",
+        "admin.back": "Retour à l'administration",
+        "admin.counts": "Membres",
+        "admin.count_total": "En tout",
+        "admin.count_active": "Actifs",
+        "admin.count_pending": "En attente d'inscription",
+        "admin.count_disabled": "Désactivés",
+        "admin.sections": "Rubriques",
+        "admin.section_users": "Membres",
+        "admin.section_users_hint": (
+            "Ajouter un membre, changer ses rôles, le désactiver ou le réactiver, réinitialiser "
+            "ses clés d'accès."
+        ),
+        "admin.section_policy": "Politiques",
+        "admin.section_policy_hint": (
+            "Ce qu'exige l'envoi d'un fichier contenant des identifiants ; les rôles qui doivent "
+            "se connecter avec une clé d'accès."
+        ),
+        "admin.section_audit": "Journal d'audit",
+        "admin.section_audit_hint": (
+            "Les événements de votre organisation, dans le journal infalsifiable."
+        ),
+        "admin.section_retention": "Conservation",
+        "admin.section_retention_hint": "Combien de temps les transferts sont conservés.",
+        "admin.users.title": "Membres",
+        "admin.users.intro": (
+            "Les comptes de votre organisation. Un rôle retiré prend effet tout de suite : si "
+            "le membre perd un droit, ses sessions et jetons sont révoqués et il se reconnecte."
+        ),
+        "admin.col.email": "Adresse e-mail",
+        "admin.col.roles": "Rôles",
+        "admin.col.status": "État",
+        "admin.col.created": "Créé le",
+        "admin.col.enrolled": "Inscrit le",
+        "admin.col.passkeys": "Clés d'accès",
+        "admin.col.key": "Clé publiée",
+        "admin.col.actions": "Actions",
+        "admin.you": "(vous)",
+        "admin.yes": "oui",
+        "admin.no": "non",
+        "admin.pending_until": "lien valable jusqu'au",
+        "admin.roles_of": "Rôles de",
+        "admin.save_roles": "Enregistrer les rôles",
+        "admin.own_admin_hint": (
+            "Vous ne pouvez ni retirer votre propre rôle d'administrateur ni désactiver votre "
+            "compte : demandez-le à un autre administrateur."
+        ),
+        "admin.disable": "Désactiver",
+        "admin.enable": "Réactiver",
+        "admin.reset_passkeys": "Réinitialiser les clés d'accès",
+        "admin.status.active": "actif",
+        "admin.status.pending": "en attente d'inscription",
+        "admin.status.disabled": "désactivé",
+        "role.sender": "Expéditeur",
+        "role.recipient": "Destinataire",
+        "role.admin": "Administrateur",
+        "admin.add_title": "Ajouter un membre",
+        "admin.add_email": "Adresse e-mail du membre",
+        "admin.add_email_hint": "Elle lui servira d'identifiant de connexion.",
+        "admin.add_roles": "Rôles du membre",
+        "admin.add_submit": "Ajouter le membre",
+        "admin.enrolment_title": "Lien d'inscription de",
+        "admin.enrolment_once": (
+            "Ce lien n'est affiché qu'une fois : le serveur n'en garde qu'une empreinte. "
+            "Copiez-le maintenant et transmettez-le au membre par un canal de confiance (en "
+            "personne, par téléphone, par la messagerie interne)."
+        ),
+        "admin.enrolment_link": "Lien d'inscription",
+        "admin.enrolment_token": "Code d'inscription (ligne de commande : scelle enrol --token)",
+        "admin.enrolment_expires": "Valable jusqu'au",
+        "admin.copy": "Copier le lien",
+        "admin.enrolment_done": "J'ai transmis le lien : fermer",
+        "admin.reauth_intro": (
+            "Votre connexion date de plus de 5 minutes : saisissez à nouveau votre mot de passe "
+            "et un code pour modifier les membres ou les politiques."
+        ),
+        "admin.policy.title": "Politiques",
+        "admin.policy.send_title": "Politique d'envoi",
+        "admin.policy.send_intro": (
+            "Avant l'envoi, le fichier est analysé sur l'appareil de l'expéditeur. Pour chaque "
+            "type d'identifiant trouvé, choisissez ce que l'envoi exige."
+        ),
+        "admin.policy.send_submit": "Enregistrer la politique d'envoi",
+        "admin.policy.passkey_title": "Clés d'accès obligatoires",
+        "admin.policy.passkey_intro": (
+            "Les membres de ces rôles ne peuvent plus se connecter avec un code à usage unique : "
+            "sans clé d'accès, leur prochaine connexion leur en fait enregistrer une."
+        ),
+        "admin.policy.passkey_roles": "Rôles qui doivent se connecter avec une clé d'accès",
+        "admin.policy.passkey_submit": "Enregistrer les rôles à clé d'accès",
+        "kind.nir": "NIR (numéro de sécurité sociale)",
+        "kind.ins": "INS (identifiant national de santé)",
+        "kind.phone": "Numéro de téléphone",
+        "kind.email": "Adresse e-mail",
+        "kind.birth_date": "Date de naissance",
+        "kind.name": "Nom et prénom",
+        "kind.health_text": "Texte clinique (données de santé)",
+        "action.allow": "Autoriser",
+        "action.allow_hint": "l'envoi se fait sans condition.",
+        "action.warn": "Avertir",
+        "action.warn_hint": "l'expéditeur est averti, l'envoi reste possible.",
+        "action.purpose": "Exiger une finalité",
+        "action.purpose_hint": "l'expéditeur doit déclarer la finalité de l'envoi (chiffrée).",
+        "action.block": "Bloquer",
+        "action.block_hint": "l'envoi est refusé.",
+        "js.admin.confirm_disable": (
+            "Désactiver {email} ? Ses sessions et ses jetons sont révoqués immédiatement."
+        ),
+        "js.admin.confirm_enable": "Réactiver {email} ? Il devra se reconnecter.",
+        "js.admin.confirm_reset": (
+            "Supprimer toutes les clés d'accès de {email} ? Vérifiez d'abord, par un canal de "
+            "confiance, que c'est bien lui qui le demande."
+        ),
+        "js.admin.created": (
+            "{email} est ajouté : transmettez-lui le lien d'inscription ci-dessous."
+        ),
+        "js.admin.copied": "Lien copié.",
+        "js.admin.copy_failed": "La copie a échoué : sélectionnez le lien et copiez-le.",
+        "js.admin.roles_saved": "Rôles enregistrés.",
+        "js.admin.disabled": "Membre désactivé : ses sessions et ses jetons sont révoqués.",
+        "js.admin.enabled": "Membre réactivé.",
+        "js.admin.passkeys_reset": "Clés d'accès du membre supprimées.",
+        "js.admin.policy_saved": "Politique d'envoi enregistrée.",
+        "js.admin.passkey_policy_saved": "Rôles à clé d'accès obligatoire enregistrés.",
+        "js.admin.error.no_email": "Saisissez l'adresse e-mail du membre.",
+        "js.admin.error.no_role": "Choisissez au moins un rôle.",
+        "js.admin.error.invalid_email": "Cette adresse e-mail n'est pas valide.",
+        "js.admin.error.email_taken": "Un compte existe déjà avec cette adresse e-mail.",
+        "js.admin.error.own_admin": (
+            "Vous ne pouvez pas retirer votre propre rôle d'administrateur : demandez-le à un "
+            "autre administrateur."
+        ),
+        "js.admin.error.self": "Vous ne pouvez pas faire cela sur votre propre compte.",
+        "js.admin.error.state": "Ce compte est déjà dans cet état : rechargez la page.",
+        "js.admin.error.not_found": "Ce membre n'existe pas (ou plus) dans votre organisation.",
+        "js.admin.error.forbidden": "Cette action est réservée aux administrateurs.",
+        "js.admin.error.reauth_passkey": (
+            "Votre rôle exige une clé d'accès : reconnectez-vous avec elle pour continuer."
+        ),
     },
     "en": {
         "app.tagline": "End-to-end encrypted exchange of health files",
@@ -800,6 +946,147 @@ MESSAGES: dict[str, dict[str, str]] = {
         "js.stage.uploading": "Uploading: {percent} %",
         "js.stage.downloading": "Downloading: {percent} %",
         "js.stage.decrypting": "Decrypting: {percent} %",
+        # -- administration (server/admin_web.py, web/src/admin.js)
+        "nav.admin": "Administration",
+        "admin.title": "Administration",
+        "admin.forbidden": (
+            "This page is for your organisation's administrators only. If you need it, ask one "
+            "of them for the administrator role."
+        ),
+        "admin.intro": "You administer the organisation",
+        "admin.back": "Back to administration",
+        "admin.counts": "Members",
+        "admin.count_total": "In all",
+        "admin.count_active": "Active",
+        "admin.count_pending": "Waiting to enrol",
+        "admin.count_disabled": "Disabled",
+        "admin.sections": "Sections",
+        "admin.section_users": "Members",
+        "admin.section_users_hint": (
+            "Add a member, change their roles, disable or re-enable them, reset their passkeys."
+        ),
+        "admin.section_policy": "Policies",
+        "admin.section_policy_hint": (
+            "What sending a file that holds identifiers requires; the roles that must sign in "
+            "with a passkey."
+        ),
+        "admin.section_audit": "Audit log",
+        "admin.section_audit_hint": "Your organisation's events, in the tamper-evident log.",
+        "admin.section_retention": "Retention",
+        "admin.section_retention_hint": "How long transfers are kept.",
+        "admin.users.title": "Members",
+        "admin.users.intro": (
+            "Your organisation's accounts. A role taken away takes effect at once: if the "
+            "member loses a permission, their sessions and tokens are revoked and they sign "
+            "in again."
+        ),
+        "admin.col.email": "E-mail address",
+        "admin.col.roles": "Roles",
+        "admin.col.status": "Status",
+        "admin.col.created": "Created",
+        "admin.col.enrolled": "Enrolled",
+        "admin.col.passkeys": "Passkeys",
+        "admin.col.key": "Key published",
+        "admin.col.actions": "Actions",
+        "admin.you": "(you)",
+        "admin.yes": "yes",
+        "admin.no": "no",
+        "admin.pending_until": "link valid until",
+        "admin.roles_of": "Roles of",
+        "admin.save_roles": "Save roles",
+        "admin.own_admin_hint": (
+            "You can neither take away your own administrator role nor disable your own account: "
+            "ask another administrator."
+        ),
+        "admin.disable": "Disable",
+        "admin.enable": "Re-enable",
+        "admin.reset_passkeys": "Reset passkeys",
+        "admin.status.active": "active",
+        "admin.status.pending": "waiting to enrol",
+        "admin.status.disabled": "disabled",
+        "role.sender": "Sender",
+        "role.recipient": "Recipient",
+        "role.admin": "Administrator",
+        "admin.add_title": "Add a member",
+        "admin.add_email": "Member's e-mail address",
+        "admin.add_email_hint": "It will be their sign-in name.",
+        "admin.add_roles": "Member's roles",
+        "admin.add_submit": "Add the member",
+        "admin.enrolment_title": "Enrolment link of",
+        "admin.enrolment_once": (
+            "This link is shown only once: the server keeps only a fingerprint of it. Copy it "
+            "now and give it to the member over a trusted channel (in person, by phone, by "
+            "internal messaging)."
+        ),
+        "admin.enrolment_link": "Enrolment link",
+        "admin.enrolment_token": "Enrolment token (command line: scelle enrol --token)",
+        "admin.enrolment_expires": "Valid until",
+        "admin.copy": "Copy the link",
+        "admin.enrolment_done": "I passed the link on: close",
+        "admin.reauth_intro": (
+            "You signed in more than 5 minutes ago: enter your password and a code again to "
+            "change members or policies."
+        ),
+        "admin.policy.title": "Policies",
+        "admin.policy.send_title": "Send policy",
+        "admin.policy.send_intro": (
+            "Before sending, the file is scanned on the sender's device. For each kind of "
+            "identifier found, choose what sending requires."
+        ),
+        "admin.policy.send_submit": "Save the send policy",
+        "admin.policy.passkey_title": "Required passkeys",
+        "admin.policy.passkey_intro": (
+            "Members of these roles can no longer sign in with a one-time code: without a "
+            "passkey, their next sign-in has them register one."
+        ),
+        "admin.policy.passkey_roles": "Roles that must sign in with a passkey",
+        "admin.policy.passkey_submit": "Save the passkey roles",
+        "kind.nir": "NIR (social security number)",
+        "kind.ins": "INS (national health identifier)",
+        "kind.phone": "Phone number",
+        "kind.email": "E-mail address",
+        "kind.birth_date": "Date of birth",
+        "kind.name": "First and last name",
+        "kind.health_text": "Clinical text (health data)",
+        "action.allow": "Allow",
+        "action.allow_hint": "the file is sent without condition.",
+        "action.warn": "Warn",
+        "action.warn_hint": "the sender is warned; sending stays possible.",
+        "action.purpose": "Require a purpose",
+        "action.purpose_hint": "the sender must declare the purpose of sending (encrypted).",
+        "action.block": "Block",
+        "action.block_hint": "sending is refused.",
+        "js.admin.confirm_disable": (
+            "Disable {email}? Their sessions and tokens are revoked at once."
+        ),
+        "js.admin.confirm_enable": "Re-enable {email}? They will sign in again.",
+        "js.admin.confirm_reset": (
+            "Remove every passkey of {email}? First check over a trusted channel that they are "
+            "the one asking."
+        ),
+        "js.admin.created": "{email} is added: give them the enrolment link below.",
+        "js.admin.copied": "Link copied.",
+        "js.admin.copy_failed": "Copying failed: select the link and copy it.",
+        "js.admin.roles_saved": "Roles saved.",
+        "js.admin.disabled": "Member disabled: their sessions and tokens are revoked.",
+        "js.admin.enabled": "Member re-enabled.",
+        "js.admin.passkeys_reset": "The member's passkeys are removed.",
+        "js.admin.policy_saved": "Send policy saved.",
+        "js.admin.passkey_policy_saved": "Passkey-required roles saved.",
+        "js.admin.error.no_email": "Enter the member's e-mail address.",
+        "js.admin.error.no_role": "Choose at least one role.",
+        "js.admin.error.invalid_email": "This e-mail address is not valid.",
+        "js.admin.error.email_taken": "An account with this e-mail address already exists.",
+        "js.admin.error.own_admin": (
+            "You cannot take away your own administrator role: ask another administrator."
+        ),
+        "js.admin.error.self": "You cannot do this to your own account.",
+        "js.admin.error.state": "This account is in that state already: reload the page.",
+        "js.admin.error.not_found": "This member does not exist (any more) in your organisation.",
+        "js.admin.error.forbidden": "This action is for administrators only.",
+        "js.admin.error.reauth_passkey": (
+            "Your role requires a passkey: sign in again with it to continue."
+        ),
     },
 }
 

@@ -55,6 +55,10 @@ SESSION_PAGES = (
     "/keys",
     "/transfers/{transfer_id}",
     "/passkeys",
+    # server/admin_web.py (ADMIN_PAGES): a member without the admin scope gets a 403 page.
+    "/admin",
+    "/admin/users",
+    "/admin/policy",
 )
 
 _STATIC_TYPES = {"app.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8"}

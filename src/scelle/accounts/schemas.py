@@ -11,7 +11,9 @@ from scelle.keys.schemas import KeyOut
 
 __all__ = [
     "CeremonyOut",
+    "CreateOrganisationRequest",
     "CreateTokenRequest",
+    "CreatedOrganisationOut",
     "CreatedToken",
     "EnrolRequest",
     "EnrolResponse",
@@ -19,6 +21,8 @@ __all__ = [
     "LoginResponse",
     "Me",
     "MemberStatus",
+    "OrganisationList",
+    "OrganisationOut",
     "PasskeyFinish",
     "PasskeyList",
     "PasskeyLoginBegin",
@@ -155,3 +159,34 @@ class MemberStatus(BaseModel):
     id: str
     email: str
     status: str  # active, pending or disabled
+
+
+class OrganisationOut(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+    members: int
+    active: int
+    pending: int
+    disabled: int
+    passkey_roles: list[str] = Field(description="roles whose members must log in with a passkey")
+
+
+class OrganisationList(BaseModel):
+    organisations: list[OrganisationOut]
+
+
+class CreateOrganisationRequest(_Strict):
+    name: str = Field(min_length=1, max_length=64, description="a slug such as cpam-75")
+    admin_email: str | None = Field(
+        default=None, max_length=254, description="its first admin, who gets an enrolment link"
+    )
+
+
+class CreatedOrganisationOut(BaseModel):
+    organisation: OrganisationOut
+    admin_email: str | None
+    enrolment_url: str | None = Field(
+        description="<public URL>/enrol#token=...: shown once; give it over a trusted channel"
+    )
+    enrolment_expires_at: datetime | None

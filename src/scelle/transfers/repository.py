@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from scelle.db.base import utcnow
@@ -17,6 +17,7 @@ from scelle.db.models import (
     TransferStatus,
     TransferSubject,
     Upload,
+    User,
 )
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "policy_rules",
     "recipient_link",
     "recipients",
+    "retention_counts",
     "scan_for",
     "sent",
     "set_policy_rules",
@@ -187,3 +189,46 @@ def set_policy_rules(session: Session, org_id: str, rules: dict[str, str]) -> No
         policy.rules = json.dumps(rules, sort_keys=True)
         policy.updated_at = utcnow()
     session.flush()
+
+
+def retention_counts(
+    session: Session, org_id: str, now: datetime, bounds: tuple[datetime, datetime, datetime]
+) -> dict[str, int]:
+    """Counts of one organisation's transfers (those its members sent) by what is left of them.
+
+    ``bounds`` are (now + 24 h, now + 7 days, now - 30 days). One aggregate
+    over the members' transfers, found by ``sender_id`` (indexed with
+    ``created_at``) from the members found by ``users.org_id`` (indexed):
+    never a scan of the whole table.
+    """
+    day, week, since = bounds
+    live = Transfer.status != TransferStatus.PURGED.value
+    members = select(User.id).where(User.org_id == org_id)
+    row = session.execute(
+        select(
+            func.count().filter(live & (Transfer.expires_at > now) & (Transfer.expires_at <= day)),
+            func.count().filter(live & (Transfer.expires_at > day) & (Transfer.expires_at <= week)),
+            func.count().filter(live & (Transfer.expires_at > week)),
+            func.count().filter(live & (Transfer.expires_at <= now)),
+            func.count().filter(
+                (Transfer.status == TransferStatus.PURGED.value) & (Transfer.purged_at >= since)
+            ),
+        ).where(
+            Transfer.sender_id.in_(members),
+            or_(live, Transfer.purged_at >= since),
+        )
+    ).one()
+    names = ("within_24h", "within_7d", "later", "expired_awaiting_purge", "purged_30d")
+    return {name: int(value or 0) for name, value in zip(names, row, strict=True)}
+
+
+def oldest_live(session: Session, org_id: str) -> tuple[datetime, datetime] | None:
+    """(created_at, expires_at) of the organisation's oldest transfer not yet purged, if any."""
+    members = select(User.id).where(User.org_id == org_id)
+    row = session.execute(
+        select(Transfer.created_at, Transfer.expires_at)
+        .where(Transfer.sender_id.in_(members), Transfer.status != TransferStatus.PURGED.value)
+        .order_by(Transfer.created_at)
+        .limit(1)
+    ).first()
+    return None if row is None else (row[0], row[1])

@@ -31,6 +31,7 @@ from scelle.crypto.signing import VerifyKey, transfer_signature_message
 from scelle.db.base import utcnow
 from scelle.db.models import (
     KeyRevocation,
+    Organization,
     PolicyAction,
     Role,
     Transfer,
@@ -70,6 +71,7 @@ __all__ = [
     "policy",
     "purge",
     "purge_due",
+    "retention",
     "seal",
     "set_policy",
     "start_download",
@@ -557,4 +559,36 @@ def describe(session: Session, transfer: Transfer) -> schemas.TransferOut:
             ),
         ),
         recipients=recipients,
+    )
+
+
+def retention(session: Session, services: Services, org: Organization) -> schemas.RetentionOut:
+    """The expiry rules in force and the organisation's transfers by time left (the caller
+    checks access); counts only, from indexed aggregate queries."""
+    settings = services.settings
+    now = utcnow()
+    counts = repository.retention_counts(
+        session,
+        org.id,
+        now,
+        (now + timedelta(hours=24), now + timedelta(days=7), now - timedelta(days=30)),
+    )
+    oldest = repository.oldest_live(session, org.id)
+    return schemas.RetentionOut(
+        org_id=org.id,
+        org=org.name,
+        as_of=now,
+        settings=schemas.RetentionSettings(
+            default_expiry=int(settings.default_expiry.total_seconds()),
+            max_expiry=int(settings.max_expiry.total_seconds()),
+            upload_expiry=int(settings.upload_expiry.total_seconds()),
+            purge_interval=settings.purge_interval_seconds,
+        ),
+        counts=schemas.RetentionCounts(**counts),
+        live=counts["within_24h"]
+        + counts["within_7d"]
+        + counts["later"]
+        + counts["expired_awaiting_purge"],
+        oldest_live_created_at=oldest[0] if oldest else None,
+        oldest_live_expires_at=oldest[1] if oldest else None,
     )

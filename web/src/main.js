@@ -3,6 +3,7 @@
 import { ApiError, api } from "./api.js";
 import { fromBase64, toBase64 } from "./bytes.js";
 import * as identity from "./identity.js";
+import { orgsPage } from "./oversight.js";
 import * as passkey from "./passkey.js";
 import * as spill from "./spill.js";
 import * as transfer from "./transfer.js";
@@ -612,6 +613,7 @@ const PAGES = {
   send: sendPage,
   patient: patientPage,
   passkeys: passkeysPage,
+  "admin-orgs": () => orgsPage({ t, say, explain }),
 };
 
 function start() {

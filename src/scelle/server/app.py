@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     from scelle.audit.endpoints import router as audit_router
     from scelle.breach.endpoints import router as admin_breach_router
     from scelle.keys.endpoints import router as keys_router
-    from scelle.server import health, metrics, web
+    from scelle.server import health, metrics, oversight_web, web
     from scelle.transfers.endpoints import router as transfers_router
     from scelle.transfers.link_endpoints import router as links_router
     from scelle.transfers.retention_endpoints import router as admin_retention_router
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(admin_breach_router)
     app.state.web_assets = web.load_assets()
     app.include_router(web.router)
+    app.include_router(oversight_web.router)
     app.add_middleware(AccessAndHeadersMiddleware)
     return app
 

@@ -37,7 +37,7 @@ export function orgsPage({ t, say, explain }) {
         result.hidden = false;
         link.focus();
       }
-      appendRow(created.organisation, t);
+      appendRow(created.organisation);
     } catch (error) {
       let text = explain(error);
       if (error instanceof ApiError && error.status === 409) text = t("error.org_exists");
@@ -52,8 +52,9 @@ export function orgsPage({ t, say, explain }) {
   });
 }
 
-function appendRow(org, t) {
-  const body = document.querySelector("#orgs-table tbody");
+function appendRow(org) {
+  const table = document.getElementById("orgs-table");
+  const body = table && table.querySelector("tbody");
   if (!body) return;
   const row = document.createElement("tr");
   row.dataset.org = org.name;
@@ -72,7 +73,7 @@ function appendRow(org, t) {
     row.append(cell);
   }
   const roles = document.createElement("td");
-  roles.textContent = org.passkey_roles.join(", ") || "—";
+  roles.textContent = org.passkey_roles.join(", ") || table.dataset.noRole;
   row.append(roles);
   body.append(row);
 }

@@ -45,13 +45,19 @@ router = APIRouter(include_in_schema=False)
 AUDIT_PAGE_SIZE = min(50, MAX_EVENTS_PAGE)
 
 
+_UNITS = {
+    "fr": ((86400, "jour", "jours"), (3600, "heure", "heures"), (60, "minute", "minutes")),
+    "en": ((86400, "day", "days"), (3600, "hour", "hours"), (60, "minute", "minutes")),
+}
+
+
 def _duration(seconds: float, lang: str) -> str:
-    """A setting's duration in its largest whole unit (``7 j`` / ``7 d``, ``24 h``, ``60 s``)."""
+    """A setting's duration in its largest whole unit (``7 jours`` / ``7 days``, ``90 s``)."""
     value = int(seconds)
-    days, hours, minutes = ("j", "h", "min") if lang == "fr" else ("d", "h", "min")
-    for size, unit in ((86400, days), (3600, hours), (60, minutes)):
-        if value and value % size == 0:
-            return f"{value // size} {unit}"
+    for size, one, many in _UNITS.get(lang, _UNITS["fr"]):
+        if value and value == seconds and value % size == 0:
+            count = value // size
+            return f"{count} {one if count == 1 else many}"
     return f"{seconds:g} s"
 
 

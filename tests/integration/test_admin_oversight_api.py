@@ -27,6 +27,7 @@ from scelle.config import Settings
 from scelle.db.base import utcnow
 from scelle.db.models import AuditEvent, Role, Transfer
 from scelle.server.container import Services
+from scelle.transfers import service as transfers
 
 pytestmark = pytest.mark.integration
 
@@ -136,6 +137,15 @@ def test_an_org_admin_sees_only_their_organisation(client: TestClient, services:
     theirs = client.get("/api/v1/admin/audit?action=transfer", headers=_auth(admin_b)).json()
     assert [e["transfer_id"] for e in theirs["events"]] == [b_transfer]
     assert theirs["events"][0]["outcome"] == "success"
+    # The worker's purge of a lab-b transfer (no actor) is lab-b's event, not lab-a's.
+    with services.database.transaction() as session:
+        transfer = session.get(Transfer, b_transfer)
+        assert transfer is not None
+        transfers.purge(session, services, transfer, "expiry")
+    purges = "/api/v1/admin/audit?action=transfer:content:purge"
+    [purge] = client.get(purges, headers=_auth(admin_b)).json()["events"]
+    assert (purge["transfer_id"], purge["actor_email"]) == (b_transfer, None)
+    assert client.get(purges, headers=_auth(admin_a)).json()["events"] == []
     a_counts = client.get("/api/v1/admin/retention", headers=_auth(admin_a)).json()
     assert a_counts["org"] == "lab-a"
     assert a_counts["live"] == 1

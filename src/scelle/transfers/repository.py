@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -193,13 +193,14 @@ def set_policy_rules(session: Session, org_id: str, rules: dict[str, str]) -> No
 
 def retention_counts(
     session: Session, org_id: str, now: datetime, bounds: tuple[datetime, datetime, datetime]
-) -> dict[str, int]:
-    """Counts of one organisation's transfers (those its members sent) by what is left of them.
+) -> tuple[dict[str, int], datetime | None]:
+    """Counts of one organisation's transfers (those its members sent) by what is left of them,
+    and the creation time of its oldest transfer not purged (None without one).
 
     ``bounds`` are (now + 24 h, now + 7 days, now - 30 days). One aggregate
     over the members' transfers, found by ``sender_id`` (indexed with
     ``created_at``) from the members found by ``users.org_id`` (indexed):
-    never a scan of the whole table.
+    its cost follows the organisation's transfers, not the whole table.
     """
     day, week, since = bounds
     live = Transfer.status != TransferStatus.PURGED.value
@@ -213,22 +214,33 @@ def retention_counts(
             func.count().filter(
                 (Transfer.status == TransferStatus.PURGED.value) & (Transfer.purged_at >= since)
             ),
+            func.min(Transfer.created_at).filter(live),
         ).where(
             Transfer.sender_id.in_(members),
             or_(live, Transfer.purged_at >= since),
         )
     ).one()
     names = ("within_24h", "within_7d", "later", "expired_awaiting_purge", "purged_30d")
-    return {name: int(value or 0) for name, value in zip(names, row, strict=True)}
+    counts = {name: int(value or 0) for name, value in zip(names, row[:5], strict=True)}
+    # min() over a timestamp column comes back as stored (SQLite: naive text): through the type.
+    oldest = row[5]
+    if isinstance(oldest, str):
+        oldest = datetime.fromisoformat(oldest)
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return counts, oldest
 
 
-def oldest_live(session: Session, org_id: str) -> tuple[datetime, datetime] | None:
-    """(created_at, expires_at) of the organisation's oldest transfer not yet purged, if any."""
+def expiry_of_created(session: Session, org_id: str, created_at: datetime) -> datetime | None:
+    """The expiry of the organisation's live transfer created at ``created_at`` (the oldest one:
+    found by ``sender_id`` and ``created_at``, one indexed probe per member)."""
     members = select(User.id).where(User.org_id == org_id)
-    row = session.execute(
-        select(Transfer.created_at, Transfer.expires_at)
-        .where(Transfer.sender_id.in_(members), Transfer.status != TransferStatus.PURGED.value)
-        .order_by(Transfer.created_at)
+    return session.scalar(
+        select(Transfer.expires_at)
+        .where(
+            Transfer.sender_id.in_(members),
+            Transfer.created_at == created_at,
+            Transfer.status != TransferStatus.PURGED.value,
+        )
         .limit(1)
-    ).first()
-    return None if row is None else (row[0], row[1])
+    )

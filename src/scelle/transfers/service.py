@@ -399,10 +399,13 @@ def purge(
     transfer.purged_at = utcnow()
     transfer.purge_reason = reason
     transfer.blob_key = None
+    # The sender's organisation, so its admins see the purge in their audit view (an id only).
+    sender = accounts_repository.user_by_id(session, transfer.sender_id)
     services.audit.record(
         session,
         "transfer:content:purge",
         actor_id=actor_id,
+        org_id=sender.org_id if sender is not None else None,
         object_id=transfer.id,
         reason=reason,
         payload_sha256=transfer.payload_sha256.hex(),
@@ -567,13 +570,15 @@ def retention(session: Session, services: Services, org: Organization) -> schema
     checks access); counts only, from indexed aggregate queries."""
     settings = services.settings
     now = utcnow()
-    counts = repository.retention_counts(
+    counts, oldest_created = repository.retention_counts(
         session,
         org.id,
         now,
         (now + timedelta(hours=24), now + timedelta(days=7), now - timedelta(days=30)),
     )
-    oldest = repository.oldest_live(session, org.id)
+    oldest_expiry = (
+        repository.expiry_of_created(session, org.id, oldest_created) if oldest_created else None
+    )
     return schemas.RetentionOut(
         org_id=org.id,
         org=org.name,
@@ -589,6 +594,6 @@ def retention(session: Session, services: Services, org: Organization) -> schema
         + counts["within_7d"]
         + counts["later"]
         + counts["expired_awaiting_purge"],
-        oldest_live_created_at=oldest[0] if oldest else None,
-        oldest_live_expires_at=oldest[1] if oldest else None,
+        oldest_live_created_at=oldest_created,
+        oldest_live_expires_at=oldest_expiry,
     )

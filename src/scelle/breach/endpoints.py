@@ -25,7 +25,7 @@ __all__ = ["assessment_out", "register_entry", "router"]
 
 router = APIRouter(prefix="/api/v1/admin/breach", tags=["admin"])
 
-_ID = Path(max_length=40)
+_ID = Path(description="br_... (anything else: 404, as an unknown one)")
 
 
 def _time(text: str) -> datetime:

@@ -6,7 +6,7 @@ HOST  ?= 127.0.0.1
 PORT  ?= 8600
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test check lint typecheck imports test-quick test-embedded bench bench-crypto bench-transfer bench-browser bench-concurrent bench-listing bench-breach bench-scan bench-audit audit lock clean
+.PHONY: help setup run test check lint typecheck imports test-quick test-embedded bench bench-crypto bench-transfer bench-browser bench-concurrent bench-listing bench-breach bench-oversight bench-scan bench-audit audit lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -38,7 +38,7 @@ test-quick: ## Unit tests only (no server processes, no interop)
 test-embedded: ## The test suite on the embedded default only (no PostgreSQL, S3, Redis)
 	$(VENV)/python -m pytest -p no:cacheprovider -m "not scale" -q
 
-bench: bench-crypto bench-transfer bench-browser bench-audit bench-scan bench-concurrent bench-listing bench-breach ## Run every benchmark; each prints ratios
+bench: bench-crypto bench-transfer bench-browser bench-audit bench-scan bench-concurrent bench-listing bench-breach bench-oversight ## Run every benchmark; each prints ratios
 
 bench-crypto: setup ## age encryption/decryption vs the reference age tool
 	$(VENV)/python bench/crypto.py
@@ -57,6 +57,9 @@ bench-listing: setup ## inbox/sent queries over 10^6 transfers vs 10^3 in Postgr
 
 bench-breach: setup ## breach-assessment queries, 10^6 transfers + 10^7 audit events vs 1/100, PostgreSQL
 	$(VENV)/python bench/scale.py breach
+
+bench-oversight: setup ## the admins' oversight queries (retention counts, audit page) at 10^6 transfers and events vs 10^3, PostgreSQL
+	$(VENV)/python bench/scale.py oversight
 
 bench-scan: setup ## scelle scan vs grep -cE on a generated 1 GB CSV, with peak RSS
 	$(VENV)/python bench/scan.py

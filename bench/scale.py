@@ -4,6 +4,7 @@ Usage:
   .venv/bin/python bench/scale.py concurrent [--transfers 100] [--size-mib 10] [--workers 4]
   .venv/bin/python bench/scale.py listing [--rows 1000000]
   .venv/bin/python bench/scale.py breach [--transfers 1000000] [--events 10000000]
+  .venv/bin/python bench/scale.py oversight [--rows 1000000]
 
 ``concurrent``: N transfers at once (create, tus upload of SIZE MiB, seal,
 download), all in flight together, against ``scelle serve --workers W`` and,
@@ -22,6 +23,12 @@ it received) on a PostgreSQL database with 10^6 transfers over 30 days and
 10^7 audit events of 1,000 accounts, against the same queries on a database
 100 times smaller in the same run: the ratio says how the cost grows with
 the history (100 would be linear).
+
+``oversight``: the queries of the admins' oversight views (retention counts
+by time left, the oldest live transfer, a page of an organisation's audit
+events, filtered or not) for an organisation with 10^6 transfers and 10^6
+audit events, against the same queries for one with 10^3 of each in the same
+PostgreSQL database (its events scattered among the big one's).
 
 Everything runs in temporary databases, buckets and folders, removed at the
 end. Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379; starts
@@ -515,6 +522,117 @@ def breach(args: argparse.Namespace) -> None:
     print("follows the size of the answer, not the size of the history")
 
 
+_OVERSIGHT_FILL = """
+    INSERT INTO transfers (id, sender_id, sender_key_id, status, payload_size,
+        payload_sha256, metadata_ciphertext, metadata_sha256, created_at,
+        expires_at, download_count, passphrase_link, purged_at, purge_reason)
+    SELECT :prefix || lpad(g::text, 26, '0'), :sender, :key, 'available', 1000,
+        sha256(g::text::bytea), '\\x00'::bytea, sha256(g::text::bytea),
+        now() - (g % 30) * interval '1 day', now() + ((g % 61) - 30) * interval '1 day',
+        0, false, NULL, NULL
+    FROM generate_series(1, :n) AS g;
+    UPDATE transfers SET status = 'purged', purged_at = expires_at, purge_reason = 'expiry'
+    WHERE expires_at < now() - interval '1 day' AND id LIKE :prefix || '%';
+    INSERT INTO audit_events (seq, at, tag, actor_id, org_id, object_id, data)
+    SELECT (SELECT coalesce(max(seq), 0) FROM audit_events) + g,
+        now() - (:events - g) * interval '1 second',
+        CASE WHEN g % 3 = 0 THEN 'transfer:content:download'
+             WHEN g % 3 = 1 THEN 'account:login:success' ELSE 'transfer:transfer:create' END,
+        CASE WHEN g % 1000 = 0 THEN :small_sender ELSE :sender END,
+        CASE WHEN g % 1000 = 0 THEN :small_org ELSE :org END,
+        NULL, '{}'
+    FROM generate_series(1, :events) AS g WHERE :events > 0
+"""
+
+
+def oversight(args: argparse.Namespace) -> None:
+    from sqlalchemy import text
+
+    from scelle.accounts import repository as accounts_repository
+    from scelle.audit import service as audit_service
+    from scelle.transfers import repository
+    from scelle.transfers import service as transfers_service
+
+    databases = PostgresDatabases()
+    try:
+        with tempfile.TemporaryDirectory(prefix="scelle-bench-") as tmp:
+            os.environ["SCELLE_DATABASE_URL"] = pg_url(databases.create())
+            services = build_services(Settings(data=Path(tmp) / "data"))
+            big_org = factories.org(services, "lab-big")
+            small_org = factories.org(services, "lab-small")
+            big = factories.member(services, "lab-big", Role.SENDER)
+            small = factories.member(services, "lab-small", Role.SENDER)
+            started = time.perf_counter()
+            with services.database.engine.begin() as conn:
+                for prefix, sender, n, events in (
+                    ("tr_b", big, args.rows, args.rows),
+                    ("tr_s", small, 1000, 0),
+                ):
+                    for statement in _OVERSIGHT_FILL.split(";"):
+                        conn.execute(
+                            text(statement),
+                            {
+                                "prefix": prefix,
+                                "sender": sender.user_id,
+                                "key": sender.key_id,
+                                "n": n,
+                                "events": events,
+                                "org": big_org.id,
+                                "small_sender": small.user_id,
+                                "small_org": small_org.id,
+                            },
+                        )
+                conn.execute(text("ANALYZE"))
+            generated = time.perf_counter() - started
+            now = utcnow()
+            bounds = (now + timedelta(hours=24), now + timedelta(days=7), now - timedelta(days=30))
+
+            def queries(org_id: str) -> dict[str, object]:
+                return {
+                    "retention counts": lambda s: repository.retention_counts(
+                        s, org_id, now, bounds
+                    ),
+                    "retention page (service)": lambda s: transfers_service.retention(
+                        s, services, accounts_repository.org_by_id(s, org_id)
+                    ),
+                    "audit: newest 50 events": lambda s: audit_service.org_events(
+                        s, org_id, limit=50
+                    ),
+                    "audit: 50 logins, one day": lambda s: audit_service.org_events(
+                        s,
+                        org_id,
+                        action="account:login",
+                        start=now - timedelta(days=2),
+                        end=now - timedelta(days=1),
+                        limit=50,
+                    ),
+                }
+
+            def best(call: object, repeat: int = 7) -> float:
+                times = []
+                for _ in range(repeat):
+                    with services.database.transaction() as session:
+                        t0 = time.perf_counter()
+                        call(session)  # type: ignore[operator]
+                        times.append(time.perf_counter() - t0)
+                return statistics.median(times)
+
+            big_q, small_q = queries(big_org.id), queries(small_org.id)
+            results = [(name, best(big_q[name]), best(small_q[name])) for name in big_q]
+            services.database.dispose()
+    finally:
+        databases.drop_all()
+    print(
+        f"\noversight queries: an organisation with {args.rows:,} transfers and audit events vs"
+        f" one with 1,000 (same PostgreSQL database; rows generated in {generated:.1f} s)"
+    )
+    print(f"machine: {machine()}\n")
+    big_label = f"{args.rows:,} rows ms"
+    print(f"{'query':<28}{big_label:>18}{'1,000 rows ms':>15}{'ratio':>8}")
+    for name, big_s, small_s in results:
+        print(f"{name:<28}{big_s * 1000:>18.2f}{small_s * 1000:>15.2f}{big_s / small_s:>8.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -532,6 +650,9 @@ def main() -> None:
     br.add_argument("--transfers", type=int, default=1_000_000)
     br.add_argument("--events", type=int, default=10_000_000)
     br.set_defaults(run=breach)
+    ov = sub.add_parser("oversight")
+    ov.add_argument("--rows", type=int, default=1_000_000)
+    ov.set_defaults(run=oversight)
     args = parser.parse_args()
     args.run(args)
 

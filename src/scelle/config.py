@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8600
     public_url: str | None = Field(default=None, description="URL the clients use, for links")
+    # The slug of the organisation that runs the service (e.g. the hospital group):
+    # its admins also see every organisation and the breach register in the web UI.
+    operator_org: str | None = Field(
+        default=None, description="slug of the operator's organisation; unset: none"
+    )
 
     # Secret used to encrypt server-held secrets at rest (TOTP seeds). Generated
     # into DATA/server-secret.key on first start when not given.

@@ -55,7 +55,7 @@ def test_an_admin_adds_a_member_changes_roles_disables_and_sets_the_policy(
     expect(page.locator("#admin-org")).to_have_text(orgs.lab)
     expect(page.locator('[data-count="total"]')).to_have_text("2")
     expect(page.locator('[data-count="active"]')).to_have_text("2")
-    page.get_by_role("link", name="Membres", exact=True).click()
+    page.get_by_role("list", name="Rubriques").get_by_role("link", name="Membres").click()
     page.wait_for_url("**/admin/users")
 
     # Add a member: the enrolment link is shown once, with its token in the fragment.
@@ -77,11 +77,20 @@ def test_an_admin_adds_a_member_changes_roles_disables_and_sets_the_policy(
     assert page.evaluate("navigator.clipboard.readText()") == url
     expect(page.locator("#member-table tr", has_text=colleague.email)).to_contain_text("oui")
     shot(page, "admin-users")
-    enrolled = httpx.post(
-        server.url + "/api/v1/enrol", json={"token": token, "password": PASSWORD}, timeout=30
-    )
-    assert enrolled.status_code == 200, enrolled.text
-    assert enrolled.json()["email"] == email
+    # The new member opens the link in their own browser: the enrolment page has the token.
+    browser = context.browser
+    assert browser is not None
+    theirs = browser.new_context(locale="fr-FR")
+    try:
+        tab = theirs.new_page()
+        tab.goto(url)
+        expect(tab.get_by_label("Code d'inscription")).to_have_value(token)
+        tab.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
+        tab.get_by_label("Confirmez le mot de passe").fill(PASSWORD)
+        tab.get_by_role("button", name="Continuer").click()
+        expect(tab.locator("#enrol-account")).to_have_text(f"{email} ({orgs.lab})")
+    finally:
+        theirs.close()
     page.get_by_role("button", name="J'ai transmis le lien : fermer").click()
     row = page.locator("#member-table tr", has_text=email)
     expect(row).to_contain_text("actif")

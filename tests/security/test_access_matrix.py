@@ -17,12 +17,17 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.routing import Route
 
+from scelle.breach import service as breach
+from scelle.config import Settings
+from scelle.db.base import utcnow
 from scelle.db.models import Role
 from scelle.server.container import Services
 from scelle.worker import sign_checkpoint_if_due
@@ -42,7 +47,7 @@ TUS = {"Tus-Resumable": "1.0.0"}
 
 @dataclass(frozen=True)
 class Case:
-    object_kind: str  # transfer, upload, token, checkpoint, passkey, member (a user)
+    object_kind: str  # transfer, upload, token, checkpoint, passkey, member (a user), assessment
     expected: dict[str, int | str]
     headers: dict[str, str] | None = None
     json: dict[str, str] | None = None
@@ -50,6 +55,12 @@ class Case:
     # A web UI page: callers present their session cookie (pages take no API token),
     # and without one the page redirects to /login (303) instead of answering 401.
     page: bool = False
+
+
+@pytest.fixture
+def settings(tmp_path: Path, store_env: dict[str, str]) -> Settings:
+    """The sender's organisation runs the service: its admin is the operator's admin."""
+    return Settings(data=tmp_path / "data", operator_org="lab-x")
 
 
 MATRIX: dict[tuple[str, str], Case] = {
@@ -134,6 +145,21 @@ MATRIX: dict[tuple[str, str], Case] = {
         "member",
         {"anonymous": 401, "other_org": 403, "admin": OK, "recipient": 403, "sender": 403},
         json={},
+    ),
+    # The breach register (breach/endpoints.py): the operator's admins only (the sender's
+    # organisation is the operator here, see ``settings``); an assessment is no party's.
+    ("GET", "/api/v1/admin/breach/{assessment_id}"): Case(
+        "assessment",
+        {"anonymous": 401, "other_org": 403, "admin": OK, "recipient": 403, "sender": 403},
+    ),
+    ("GET", "/api/v1/admin/breach/{assessment_id}/report"): Case(
+        "assessment",
+        {"anonymous": 401, "other_org": 403, "admin": OK, "recipient": 403, "sender": 403},
+    ),
+    ("GET", "/admin/breach/{assessment_id}"): Case(
+        "assessment",
+        {"anonymous": 303, "other_org": 403, "admin": OK, "recipient": 403, "sender": 403},
+        page=True,
     ),
     ("DELETE", "/api/v1/tokens/{token_id}"): Case(
         "token",
@@ -259,6 +285,16 @@ def test_only_the_entitled_reach_an_object(client: TestClient, services: Service
     assert passkey.status_code == 201, passkey.text
     checkpoint = sign_checkpoint_if_due(services, force=True)
     assert checkpoint is not None
+    now = utcnow()
+    with services.database.transaction() as session:
+        assessment = breach.assess(
+            session,
+            services,
+            start=now - timedelta(days=2),
+            end=now - timedelta(days=1),
+            scope="server",
+            aware_at=now - timedelta(hours=2),
+        )
     objects = {
         "transfer": transfer_id,
         "upload": upload_id,
@@ -266,6 +302,7 @@ def test_only_the_entitled_reach_an_object(client: TestClient, services: Service
         "checkpoint": str(checkpoint),
         "passkey": passkey.json()["id"],
         "member": factories.member(services, "lab-x", Role.SENDER, publish_key=False).user_id,
+        "assessment": assessment["id"],
     }
 
     sessions: dict[str, str] = {}

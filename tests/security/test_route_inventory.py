@@ -86,6 +86,11 @@ SESSION_PAGES: dict[tuple[str, str], str] = {
     ("GET", "/admin"): "an org admin's landing page (403 page for a non-admin)",
     ("GET", "/admin/users"): "an org admin's members table; changes go to /api/v1/admin",
     ("GET", "/admin/policy"): "an org admin's policy forms; changes go to /api/v1/admin",
+    ("GET", "/admin/audit"): "oversight: the admin's organisation's audit events",
+    ("GET", "/admin/retention"): "oversight: expiry settings and the organisation's counts",
+    ("GET", "/admin/orgs"): "oversight (operator): the organisations and the create form",
+    ("GET", "/admin/breach"): "oversight (operator): the breach register",
+    ("GET", "/admin/breach/{assessment_id}"): "oversight (operator): one breach assessment",
 }
 
 _PREFIX_OF_PARAM = {
@@ -94,6 +99,7 @@ _PREFIX_OF_PARAM = {
     "user_id": "usr",
     "token_id": "tok",
     "passkey_id": "pk",
+    "assessment_id": "br",
 }
 _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 
@@ -159,9 +165,10 @@ def test_public_routes_are_not_stale(client: TestClient) -> None:
 
 
 def test_session_pages_redirect_to_login_without_a_session(client: TestClient) -> None:
+    from scelle.server.oversight_web import SESSION_PAGES as OVERSIGHT
     from scelle.server.web import SESSION_PAGES as DECLARED
 
-    assert {path for _, path in SESSION_PAGES} == set(DECLARED)
+    assert {path for _, path in SESSION_PAGES} == set(DECLARED) | set(OVERSIGHT)
     attempts: list[dict[str, str]] = [
         {},
         {"Cookie": "scelle_session=" + "a" * 43},

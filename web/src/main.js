@@ -4,6 +4,7 @@ import * as admin from "./admin.js";
 import { ApiError, api } from "./api.js";
 import { fromBase64, toBase64 } from "./bytes.js";
 import * as identity from "./identity.js";
+import { orgsPage } from "./oversight.js";
 import * as passkey from "./passkey.js";
 import * as qr from "uqr";
 import * as spill from "./spill.js";
@@ -1072,6 +1073,7 @@ const PAGES = {
   keys: keysPage,
   "admin-users": () => admin.usersPage({ $, say, t, explain }),
   "admin-policy": () => admin.policyPage({ $, say, t, explain }),
+  "admin-orgs": () => orgsPage({ t, say, explain }),
 };
 
 function start() {

@@ -27,6 +27,8 @@ __all__ = [
     "mark_recovery_code_used",
     "org_by_id",
     "org_by_name",
+    "org_member_counts",
+    "organisations",
     "passkey_by_credential_id",
     "passkey_counts_of_org",
     "passkeys_of",
@@ -221,3 +223,19 @@ def prune_challenges(session: Session, user_id: str, now: datetime) -> None:
             WebAuthnChallenge.user_id == user_id, WebAuthnChallenge.expires_at <= now
         )
     )
+
+
+def organisations(session: Session, limit: int = 1000) -> list[Organization]:
+    """Every organisation, by name (the operator's list)."""
+    return list(session.scalars(select(Organization).order_by(Organization.name).limit(limit)))
+
+
+def org_member_counts(session: Session) -> dict[str, dict[str, int]]:
+    """{org id: {status: members}} in one grouped query over ``users`` (indexed by org)."""
+    counts: dict[str, dict[str, int]] = {}
+    rows = session.execute(
+        select(User.org_id, User.status, func.count()).group_by(User.org_id, User.status)
+    )
+    for org_id, status, count in rows:
+        counts.setdefault(org_id, {})[status] = int(count)
+    return counts

@@ -13,8 +13,10 @@ from scelle.transfers.schemas import PolicyRule, ScanKind
 __all__ = [
     "CeremonyOut",
     "CreateMemberRequest",
+    "CreateOrganisationRequest",
     "CreateTokenRequest",
     "CreatedMember",
+    "CreatedOrganisationOut",
     "CreatedToken",
     "EnrolRequest",
     "EnrolResponse",
@@ -25,6 +27,8 @@ __all__ = [
     "MemberOut",
     "MemberStatus",
     "OrgPolicyOut",
+    "OrganisationList",
+    "OrganisationOut",
     "PasskeyFinish",
     "PasskeyList",
     "PasskeyLoginBegin",
@@ -231,3 +235,34 @@ class PasskeyPolicyRequest(Reauthentication):
     """The roles that must log in with a passkey (replacing the previous ones; empty: none)."""
 
     roles: list[RoleName] = Field(max_length=3)
+
+
+class OrganisationOut(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+    members: int
+    active: int
+    pending: int
+    disabled: int
+    passkey_roles: list[str] = Field(description="roles whose members must log in with a passkey")
+
+
+class OrganisationList(BaseModel):
+    organisations: list[OrganisationOut]
+
+
+class CreateOrganisationRequest(_Strict):
+    name: str = Field(min_length=1, max_length=64, description="a slug such as cpam-75")
+    admin_email: str | None = Field(
+        default=None, max_length=254, description="its first admin, who gets an enrolment link"
+    )
+
+
+class CreatedOrganisationOut(BaseModel):
+    organisation: OrganisationOut
+    admin_email: str | None
+    enrolment_url: str | None = Field(
+        description="<public URL>/enrol#token=...: shown once; give it over a trusted channel"
+    )
+    enrolment_expires_at: datetime | None

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from scelle.crypto.merkle import Node
-from scelle.db.models import AuditCheckpoint, AuditEvent, AuditTreeNode, AuditTreeState
+from scelle.db.models import AuditCheckpoint, AuditEvent, AuditTreeNode, AuditTreeState, User
 
 __all__ = [
     "add_checkpoint",
@@ -24,6 +25,7 @@ __all__ = [
     "latest_seq",
     "leaf_hashes",
     "nodes",
+    "org_events",
     "set_frontier",
     "tree_size",
 ]
@@ -171,3 +173,41 @@ def checkpoints(session: Session) -> list[AuditCheckpoint]:
 def add_checkpoint(session: Session, checkpoint: AuditCheckpoint) -> None:
     session.add(checkpoint)
     session.flush()
+
+
+def org_events(
+    session: Session,
+    org_id: str,
+    *,
+    tag_prefix: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    before_seq: int | None,
+    limit: int,
+) -> list[Any]:
+    """One organisation's events, newest first: (seq, at, tag, object_id, actor e-mail) rows.
+
+    Answered from the ``org_id`` index (and ``seq``, the primary key, for the
+    order and the cursor); the actor's e-mail comes from ``users`` by its key.
+    """
+    query = (
+        select(
+            AuditEvent.seq,
+            AuditEvent.at,
+            AuditEvent.tag,
+            AuditEvent.object_id,
+            User.email.label("actor_email"),
+        )
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.org_id == org_id)
+    )
+    if tag_prefix:
+        # The prefix is checked by the service ([a-z0-9_:-] only): no LIKE wildcard in it.
+        query = query.where(AuditEvent.tag.startswith(tag_prefix, autoescape=True))
+    if start is not None:
+        query = query.where(AuditEvent.at >= start)
+    if end is not None:
+        query = query.where(AuditEvent.at <= end)
+    if before_seq is not None:
+        query = query.where(AuditEvent.seq < before_seq)
+    return list(session.execute(query.order_by(AuditEvent.seq.desc()).limit(limit)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field
 
 __all__ = [
@@ -10,6 +12,9 @@ __all__ = [
     "ConsistencyProofOut",
     "InclusionProofOut",
     "LogKeyOut",
+    "OrgAuditOut",
+    "OrgCheckpointOut",
+    "OrgEventOut",
     "TransferEventOut",
     "TransferEventsOut",
 ]
@@ -53,3 +58,28 @@ class TransferEventOut(BaseModel):
 class TransferEventsOut(BaseModel):
     transfer_id: str
     events: list[TransferEventOut]
+
+
+class OrgEventOut(BaseModel):
+    leaf_index: int = Field(description="0-based; check it with /api/v1/audit/proofs/inclusion")
+    at: datetime
+    action: str = Field(description="the event's tag, source:subject:action")
+    actor_email: str | None = Field(description="who did it, when it was a member")
+    outcome: str = Field(description="success, or failure for a refused or failed step")
+    transfer_id: str | None = Field(description="the transfer it is about, if any")
+
+
+class OrgCheckpointOut(BaseModel):
+    tree_size: int
+    root_hash: str = Field(description="base64")
+    signed_at: datetime
+
+
+class OrgAuditOut(BaseModel):
+    org_id: str
+    org: str
+    events: list[OrgEventOut] = Field(description="newest first")
+    next_cursor: str | None = Field(description="pass as cursor for the next (older) page")
+    checkpoint: OrgCheckpointOut | None = Field(
+        description="the latest signed checkpoint of the whole log, to note down"
+    )

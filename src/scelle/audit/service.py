@@ -16,8 +16,11 @@ O(log n) nodes.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -45,8 +48,11 @@ if TYPE_CHECKING:
     from scelle.accounts.service import Principal
 
 __all__ = [
+    "MAX_EVENTS_PAGE",
     "AuditLog",
+    "EventPage",
     "InclusionProof",
+    "OrgEvent",
     "canonical_json",
     "checkpoint_of_size",
     "consistency_proof",
@@ -55,6 +61,8 @@ __all__ = [
     "latest_checkpoint",
     "latest_leaf",
     "may_read",
+    "org_events",
+    "parse_moment",
     "readable_proof",
     "root",
     "transfer_events",
@@ -273,3 +281,119 @@ def latest_checkpoint(session: Session) -> AuditCheckpoint | None:
 def checkpoint_of_size(session: Session, size: int) -> AuditCheckpoint | None:
     """The checkpoint signed at tree size ``size``, if one was."""
     return repository.checkpoint_by_size(session, size)
+
+
+MAX_EVENTS_PAGE = 200
+# An action prefix: whole or partial ``source:subject:action`` (``account:login``, ``admin:``).
+_ACTION_PREFIX = re.compile(r"\A[a-z0-9_-]+(:[a-z0-9_-]*){0,3}\Z")
+_CURSOR = re.compile(r"\Aseq:([1-9][0-9]{0,18})\Z")
+# The last part of a tag that says the step was refused or went wrong.
+_FAILED = frozenset({"failure", "throttled", "mismatch", "corrupt", "passkey_required"})
+
+
+@dataclass(frozen=True)
+class OrgEvent:
+    """One audit event as an organisation's admin reads it (ids and an e-mail, no content)."""
+
+    leaf_index: int
+    at: datetime
+    action: str
+    actor_email: str | None
+    outcome: str
+    transfer_id: str | None
+
+
+@dataclass(frozen=True)
+class EventPage:
+    """A page of events, newest first, and the cursor of the next (older) page, if any."""
+
+    events: list[OrgEvent]
+    next_cursor: str | None
+
+
+def _encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        text = ""
+    match = _CURSOR.match(text) if len(cursor) <= 40 else None
+    if match is None:
+        raise InvalidInput("the cursor is not one this server gave (use next_cursor as is)")
+    return int(match.group(1))
+
+
+def outcome_of(tag: str) -> str:
+    """``failure`` for a refused or failed step (``account:login:failure``), else ``success``."""
+    return "failure" if tag.rsplit(":", 1)[-1] in _FAILED else "success"
+
+
+def org_events(
+    session: Session,
+    org_id: str,
+    *,
+    action: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> EventPage:
+    """The events of one organisation, newest first, ``limit`` at a time (the caller checks access).
+
+    ``action`` keeps the tags that start with it; ``start``/``end`` bound the
+    time (inclusive); ``cursor`` is a ``next_cursor`` from an earlier page.
+    Raises InvalidInput for a malformed prefix, cursor, range or limit.
+    """
+    if not 1 <= limit <= MAX_EVENTS_PAGE:
+        raise InvalidInput(f"the limit is between 1 and {MAX_EVENTS_PAGE}")
+    if action is not None and not _ACTION_PREFIX.match(action):
+        raise InvalidInput("the action is a tag or its start, e.g. account:login or admin")
+    if start is not None and end is not None and end < start:
+        raise InvalidInput("the end of the period is before its start")
+    before = _decode_cursor(cursor) if cursor else None
+    rows = repository.org_events(
+        session,
+        org_id,
+        tag_prefix=action,
+        start=start,
+        end=end,
+        before_seq=before,
+        limit=limit + 1,
+    )
+    events = [
+        OrgEvent(
+            leaf_index=row.seq - 1,
+            at=row.at,
+            action=row.tag,
+            actor_email=row.actor_email,
+            outcome=outcome_of(row.tag),
+            transfer_id=row.object_id
+            if row.object_id and ids.is_valid(row.object_id, "tr")
+            else None,
+        )
+        for row in rows[:limit]
+    ]
+    more = len(rows) > limit
+    return EventPage(
+        events=events, next_cursor=_encode_cursor(rows[limit - 1].seq) if more else None
+    )
+
+
+def parse_moment(text: str | None, what: str) -> datetime | None:
+    """An ISO 8601 time from a query (UTC when it names no zone); None for an empty one.
+
+    Raises InvalidInput that names ``what`` for anything else.
+    """
+    if text is None or not text.strip():
+        return None
+    value = text.strip()
+    try:
+        if len(value) > 40:
+            raise ValueError(value)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"{what} is not an ISO 8601 time (e.g. 2026-12-01T08:00Z)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -24,6 +24,7 @@ from scelle.db.models import (
 
 __all__ = [
     "alive_in_window",
+    "assessment",
     "assessments",
     "downloaded_by",
     "pending_enrolments",
@@ -93,6 +94,10 @@ def assessments(session: Session, limit: int = 500) -> list[BreachAssessment]:
             select(BreachAssessment).order_by(BreachAssessment.created_at.desc()).limit(limit)
         )
     )
+
+
+def assessment(session: Session, assessment_id: str) -> BreachAssessment | None:
+    return session.get(BreachAssessment, assessment_id)
 
 
 def revoke_tokens(session: Session, now: datetime) -> int:

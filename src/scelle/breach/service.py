@@ -31,9 +31,20 @@ from scelle.db.models import BreachAssessment, Transfer, TransferStatus
 from scelle.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
+    from scelle.accounts.service import Principal
     from scelle.server.container import Services
 
-__all__ = ["NOTIFY_WITHIN", "SCOPES", "LockdownResult", "assess", "lockdown", "register"]
+__all__ = [
+    "NOTIFY_WITHIN",
+    "SCOPES",
+    "LockdownResult",
+    "assess",
+    "lockdown",
+    "read_assessment",
+    "register",
+    "report_document",
+    "view_register",
+]
 
 NOTIFY_WITHIN = timedelta(hours=72)
 SCOPES = ("server", "account", "key")
@@ -207,6 +218,61 @@ def register(session: Session) -> list[dict[str, Any]]:
         }
         for a in repository.assessments(session)
     ]
+
+
+def view_register(
+    session: Session, services: Services, principal: Principal
+) -> list[dict[str, Any]]:
+    """The register (as ``register``) read by ``principal``: the reading itself is audited
+    (``breach:register:view``). The caller checks access."""
+    services.audit.record(
+        session,
+        "breach:register:view",
+        actor_id=principal.user.id,
+        org_id=principal.user.org_id,
+    )
+    return register(session)
+
+
+def read_assessment(
+    session: Session,
+    services: Services,
+    principal: Principal,
+    assessment_id: str,
+    *,
+    purpose: str = "view",
+) -> dict[str, Any]:
+    """One assessment's report as it was drafted (its time line and notice in it), audited as
+    ``breach:assessment:<purpose>`` (``view`` or ``export``). The caller checks access.
+
+    Raises NotFound for a malformed or unknown id (one answer).
+    """
+    if purpose not in {"view", "export"}:
+        raise ValueError("purpose is view or export")
+    row = (
+        repository.assessment(session, assessment_id) if ids.is_valid(assessment_id, "br") else None
+    )
+    if row is None:
+        raise NotFound("no such assessment")
+    services.audit.record(
+        session,
+        f"breach:assessment:{purpose}",
+        actor_id=principal.user.id,
+        org_id=principal.user.org_id,
+        object_id=row.id,
+    )
+    report: dict[str, Any] = json.loads(row.report)
+    return report
+
+
+def report_document(report: dict[str, Any], output_format: str, lang: str = "en") -> str:
+    """The report as ``scelle breach assess`` writes it: ``json`` (the whole assessment) or
+    ``md`` (the notice, in ``lang`` en or fr). Raises InvalidInput for another format."""
+    if output_format == "json":
+        return json.dumps(report, indent=2, sort_keys=True, default=str) + "\n"
+    if output_format != "md" or lang not in {"en", "fr"}:
+        raise InvalidInput("the report is json or md, in en or fr")
+    return str(report["notice"]) if lang == "en" else render_markdown(report, "fr")
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,6 @@ def assess_command(
 
         find_font()  # no font: say so before the assessment is recorded
     from scelle.breach import service
-    from scelle.breach.notice import render_markdown
     from scelle.config import load_settings
     from scelle.server.container import build_services
 
@@ -88,7 +87,7 @@ def assess_command(
             aware_at=_moment(aware_at, "--aware-at") if aware_at else None,
             dpo_contact=dpo_contact,
         )
-    notice = report["notice"] if language == "en" else render_markdown(report, "fr")
+    notice = service.report_document(report, "md", language)
     if output_format == "pdf":
         from scelle.breach.pdf import notice_pdf
 
@@ -96,7 +95,7 @@ def assess_command(
         _write(output, notice_pdf(notice))
         stdout.print(f"notice of assessment {report['id']} written to {output}")
     elif output_format == "json":
-        text = json.dumps(report, indent=2, sort_keys=True, default=str) + "\n"
+        text = service.report_document(report, "json")
         if output is None:
             emit_json(report)
         else:

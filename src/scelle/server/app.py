@@ -21,12 +21,16 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     from scelle.accounts.admin_endpoints import router as admin_router
     from scelle.accounts.endpoints import router as accounts_router
     from scelle.accounts.oidc_endpoints import router as oidc_router
+    from scelle.accounts.org_endpoints import router as admin_orgs_router
     from scelle.accounts.passkey_endpoints import router as passkey_router
+    from scelle.audit.admin_endpoints import router as admin_audit_router
     from scelle.audit.endpoints import router as audit_router
+    from scelle.breach.endpoints import router as admin_breach_router
     from scelle.keys.endpoints import router as keys_router
-    from scelle.server import admin_web, health, metrics, web
+    from scelle.server import admin_web, health, metrics, oversight_web, web
     from scelle.transfers.endpoints import router as transfers_router
     from scelle.transfers.link_endpoints import router as links_router
+    from scelle.transfers.retention_endpoints import router as admin_retention_router
     from scelle.uploads.endpoints import router as uploads_router
 
     if services is None:
@@ -60,9 +64,15 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(uploads_router)
     app.include_router(audit_router)
     app.include_router(admin_router)
+    # The oversight views of the admins (audit, retention, organisations, breach register).
+    app.include_router(admin_audit_router)
+    app.include_router(admin_retention_router)
+    app.include_router(admin_orgs_router)
+    app.include_router(admin_breach_router)
     app.state.web_assets = web.load_assets()
     app.include_router(web.router)
     app.include_router(admin_web.router)
+    app.include_router(oversight_web.router)
     app.add_middleware(AccessAndHeadersMiddleware)
     return app
 

@@ -431,7 +431,6 @@ MESSAGES: dict[str, dict[str, str]] = {
             "accéder, demandez le rôle d'administrateur à l'un d'eux."
         ),
         "admin.intro": "Vous administrez l'organisation",
-        "admin.back": "Retour à l'administration",
         "admin.counts": "Membres",
         "admin.count_total": "En tout",
         "admin.count_active": "Actifs",
@@ -569,6 +568,174 @@ MESSAGES: dict[str, dict[str, str]] = {
         "js.admin.error.reauth_passkey": (
             "Votre rôle exige une clé d'accès : reconnectez-vous avec elle pour continuer."
         ),
+        # The oversight pages (server/oversight_web.py).
+        "admin.nav.label": "Administration",
+        "admin.nav.home": "Vue d'ensemble",
+        "admin.section_orgs_hint": (
+            "Les organisations du service (opérateur) : en créer une, avec son premier "
+            "administrateur."
+        ),
+        "admin.section_breach_hint": (
+            "Le registre des violations (opérateur) : chaque évaluation, son calendrier et "
+            "sa notification."
+        ),
+        "admin.nav.audit": "Journal d'audit",
+        "admin.nav.retention": "Conservation",
+        "admin.nav.orgs": "Organisations",
+        "admin.nav.breach": "Registre des violations",
+        "admin.operator_only": (
+            "Cette page est réservée aux administrateurs de l'organisation qui exploite le "
+            "service (SCELLE_OPERATOR_ORG)."
+        ),
+        "admin.audit.title": "Journal d'audit",
+        "admin.audit.intro": (
+            "Les événements de votre organisation, du plus récent au plus ancien : connexions, "
+            "envois, téléchargements, suppressions, actions d'administration. Le journal ne "
+            "contient que des identifiants et des dates, jamais le contenu d'un fichier."
+        ),
+        "admin.audit.checkpoint": "Point de contrôle signé actuel",
+        "admin.audit.tree_size": "Taille de l'arbre",
+        "admin.audit.root_hash": "Empreinte racine (base64)",
+        "admin.audit.signed_at": "Signé le",
+        "admin.audit.checkpoint_hint": (
+            "Notez la taille et l'empreinte : « scelle audit verify --tree-head » prouve "
+            "ensuite que l'historique n'a pas été réécrit."
+        ),
+        "admin.audit.no_checkpoint": "Aucun point de contrôle n'a encore été signé.",
+        "admin.audit.filter": "Filtrer",
+        "admin.audit.action": "Action (début de l'étiquette)",
+        "admin.audit.action_hint": "Par exemple : account:login, transfer, admin.",
+        "admin.audit.from": "Depuis",
+        "admin.audit.to": "Jusqu'à",
+        "admin.audit.period_hint": "Heures en UTC.",
+        "admin.audit.apply": "Appliquer le filtre",
+        "admin.audit.reset": "Tout afficher",
+        "admin.audit.bad_filter": (
+            "Filtre invalide : une date s'écrit AAAA-MM-JJThh:mm (la fin après le début), "
+            "une action comme account:login."
+        ),
+        "admin.audit.caption": "Événements d'audit de {org}, du plus récent au plus ancien",
+        "admin.audit.col_time": "Date",
+        "admin.audit.col_action": "Action",
+        "admin.audit.col_actor": "Auteur",
+        "admin.audit.col_outcome": "Résultat",
+        "admin.audit.col_transfer": "Transfert",
+        "admin.audit.col_leaf": "N° de feuille",
+        "admin.audit.outcome_success": "réussi",
+        "admin.audit.outcome_failure": "échec ou refus",
+        "admin.audit.older": "Événements plus anciens",
+        "admin.audit.empty": "Aucun événement ne correspond.",
+        "admin.retention.title": "Conservation des fichiers",
+        "admin.retention.intro": (
+            "Chaque transfert expire, puis son contenu chiffré est supprimé. Voici les règles "
+            "du serveur et, pour les transferts envoyés par votre organisation, ce qu'il en "
+            "reste (des nombres seulement)."
+        ),
+        "admin.retention.rules": "Règles du serveur",
+        "admin.retention.default_expiry": "Expiration par défaut",
+        "admin.retention.max_expiry": "Expiration maximale",
+        "admin.retention.upload_expiry": "Délai pour terminer un envoi",
+        "admin.retention.purge_interval": "Fréquence de suppression",
+        "admin.retention.caption": "Transferts envoyés par {org}, selon le temps restant",
+        "admin.retention.col_state": "État",
+        "admin.retention.col_count": "Transferts",
+        "admin.retention.within_24h": "Expirent dans moins de 24 h",
+        "admin.retention.within_7d": "Expirent dans 24 h à 7 jours",
+        "admin.retention.later": "Expirent dans plus de 7 jours",
+        "admin.retention.expired_awaiting_purge": "Expirés, suppression en attente",
+        "admin.retention.purged_30d": "Supprimés ces 30 derniers jours",
+        "admin.retention.oldest": "Le plus ancien transfert encore conservé a été envoyé le",
+        "admin.retention.oldest_expires": "il expire le",
+        "admin.retention.none_live": "Aucun transfert n'est conservé en ce moment.",
+        "admin.retention.as_of": "Compté le",
+        "admin.orgs.title": "Organisations",
+        "admin.orgs.intro": (
+            "Toutes les organisations du service, avec le nombre de leurs membres. Créer une "
+            "organisation est enregistré dans le journal d'audit."
+        ),
+        "admin.orgs.caption": "Organisations du service",
+        "admin.orgs.col_name": "Nom",
+        "admin.orgs.col_created": "Créée le",
+        "admin.orgs.col_members": "Membres",
+        "admin.orgs.col_active": "Actifs",
+        "admin.orgs.col_pending": "En attente d'inscription",
+        "admin.orgs.col_disabled": "Désactivés",
+        "admin.orgs.col_passkeys": "Clé d'accès exigée pour",
+        "admin.orgs.no_role": "aucun rôle",
+        "admin.role.admin": "administrateur",
+        "admin.role.sender": "expéditeur",
+        "admin.role.recipient": "destinataire",
+        "admin.orgs.create_title": "Créer une organisation",
+        "admin.orgs.name": "Nom court de l'organisation",
+        "admin.orgs.name_hint": (
+            "Lettres minuscules, chiffres et tirets, 64 caractères au plus (par exemple cpam-75)."
+        ),
+        "admin.orgs.admin_email": "Adresse e-mail de son premier administrateur (facultatif)",
+        "admin.orgs.admin_email_hint": (
+            "Il reçoit un lien d'inscription à usage unique, valable 72 heures."
+        ),
+        "admin.orgs.create": "Créer l'organisation",
+        "admin.orgs.enrolment_title": "Lien d'inscription de l'administrateur",
+        "admin.orgs.enrolment_intro": (
+            "Affiché une seule fois : transmettez-le par un canal de confiance. Il permet de "
+            "choisir un mot de passe et un second facteur."
+        ),
+        "admin.breach.title": "Registre des violations de données",
+        "admin.breach.intro": (
+            "Chaque évaluation faite avec « scelle breach assess », pour tout le service : "
+            "fenêtre, portée, échéance de notification à la CNIL (72 heures, RGPD art. 33). "
+            "Chaque consultation de ce registre est enregistrée dans le journal d'audit."
+        ),
+        "admin.breach.caption": "Évaluations de violations, de la plus récente à la plus ancienne",
+        "admin.breach.col_id": "Évaluation",
+        "admin.breach.col_created": "Faite le",
+        "admin.breach.col_scope": "Portée",
+        "admin.breach.col_window": "Fenêtre de la violation",
+        "admin.breach.col_aware": "Connue le",
+        "admin.breach.col_notify_by": "À notifier avant",
+        "admin.breach.col_plaintext": "Contenu lisible exposé",
+        "admin.breach.col_counts": "Volume",
+        "admin.breach.scope_server": "serveur",
+        "admin.breach.scope_account": "compte",
+        "admin.breach.scope_key": "clé d'appareil",
+        "admin.breach.exposed_ciphertext_only": "non, données chiffrées seulement",
+        "admin.breach.exposed_none": "non",
+        "admin.breach.exposed_yes": "oui",
+        "admin.breach.counts": (
+            "{transfers} transfert(s), {records} enregistrement(s), {subjects} personne(s)"
+        ),
+        "admin.breach.left": "reste {time}",
+        "admin.breach.overdue": "échéance dépassée de {time}",
+        "admin.breach.empty": "Le registre est vide.",
+        "admin.breach.detail_title": "Évaluation",
+        "admin.breach.back": "Retour au registre",
+        "admin.breach.not_found": "Cette évaluation n'existe pas.",
+        "admin.breach.timeline": "Chronologie",
+        "admin.breach.col_when": "Date",
+        "admin.breach.col_event": "Étape",
+        "admin.breach.event.breach window starts": "début de la fenêtre de la violation",
+        "admin.breach.event.breach window ends": "fin de la fenêtre de la violation",
+        "admin.breach.event.controller aware of the breach": (
+            "le responsable de traitement a connaissance de la violation"
+        ),
+        "admin.breach.event.assessment drafted": "évaluation rédigée",
+        "admin.breach.event.deadline to notify the supervisory authority": (
+            "échéance de notification à l'autorité de contrôle"
+        ),
+        "admin.breach.notice": "Projet de notification (RGPD art. 33(3))",
+        "admin.breach.notice_hint": (
+            "Un point de départ pour le DPO, pas une notification déposée."
+        ),
+        "admin.breach.downloads": "Télécharger le rapport",
+        "admin.breach.download_json": "Évaluation complète (JSON)",
+        "admin.breach.download_md_fr": "Projet de notification en français (Markdown)",
+        "admin.breach.download_md_en": "Projet de notification en anglais (Markdown)",
+        "js.status.org_created": "Organisation {name} créée.",
+        "js.error.org_name": (
+            "Le nom : lettres minuscules, chiffres et tirets, 64 caractères au plus."
+        ),
+        "js.error.org_exists": "Cette organisation ou cette adresse existe déjà.",
+        "js.error.bad_email": "Adresse e-mail invalide.",
     },
     "en": {
         "app.tagline": "End-to-end encrypted exchange of health files",
@@ -954,7 +1121,6 @@ MESSAGES: dict[str, dict[str, str]] = {
             "of them for the administrator role."
         ),
         "admin.intro": "You administer the organisation",
-        "admin.back": "Back to administration",
         "admin.counts": "Members",
         "admin.count_total": "In all",
         "admin.count_active": "Active",
@@ -1087,6 +1253,159 @@ MESSAGES: dict[str, dict[str, str]] = {
         "js.admin.error.reauth_passkey": (
             "Your role requires a passkey: sign in again with it to continue."
         ),
+        # The oversight pages (server/oversight_web.py).
+        "admin.nav.label": "Administration",
+        "admin.nav.home": "Overview",
+        "admin.section_orgs_hint": (
+            "The service's organisations (operator): create one, with its first admin."
+        ),
+        "admin.section_breach_hint": (
+            "The breach register (operator): each assessment, its time line and notice."
+        ),
+        "admin.nav.audit": "Audit log",
+        "admin.nav.retention": "Retention",
+        "admin.nav.orgs": "Organisations",
+        "admin.nav.breach": "Breach register",
+        "admin.operator_only": (
+            "This page is for the administrators of the organisation that runs the service "
+            "(SCELLE_OPERATOR_ORG)."
+        ),
+        "admin.audit.title": "Audit log",
+        "admin.audit.intro": (
+            "Your organisation's events, newest first: sign-ins, sends, downloads, deletions, "
+            "administration. The log holds only ids and dates, never a file's content."
+        ),
+        "admin.audit.checkpoint": "Current signed checkpoint",
+        "admin.audit.tree_size": "Tree size",
+        "admin.audit.root_hash": "Root hash (base64)",
+        "admin.audit.signed_at": "Signed",
+        "admin.audit.checkpoint_hint": (
+            "Note the size and the hash: `scelle audit verify --tree-head` then proves the "
+            "history was not rewritten."
+        ),
+        "admin.audit.no_checkpoint": "No checkpoint has been signed yet.",
+        "admin.audit.filter": "Filter",
+        "admin.audit.action": "Action (start of the tag)",
+        "admin.audit.action_hint": "For example: account:login, transfer, admin.",
+        "admin.audit.from": "From",
+        "admin.audit.to": "To",
+        "admin.audit.period_hint": "Times in UTC.",
+        "admin.audit.apply": "Apply the filter",
+        "admin.audit.reset": "Show everything",
+        "admin.audit.bad_filter": (
+            "Invalid filter: a time is YYYY-MM-DDThh:mm (the end after the start), an action "
+            "like account:login."
+        ),
+        "admin.audit.caption": "Audit events of {org}, newest first",
+        "admin.audit.col_time": "Time",
+        "admin.audit.col_action": "Action",
+        "admin.audit.col_actor": "Actor",
+        "admin.audit.col_outcome": "Outcome",
+        "admin.audit.col_transfer": "Transfer",
+        "admin.audit.col_leaf": "Leaf no.",
+        "admin.audit.outcome_success": "success",
+        "admin.audit.outcome_failure": "failed or refused",
+        "admin.audit.older": "Older events",
+        "admin.audit.empty": "No event matches.",
+        "admin.retention.title": "File retention",
+        "admin.retention.intro": (
+            "Every transfer expires, then its ciphertext is deleted. Here are the server's "
+            "rules and, for the transfers your organisation sent, what is left of them "
+            "(counts only)."
+        ),
+        "admin.retention.rules": "Server rules",
+        "admin.retention.default_expiry": "Default expiry",
+        "admin.retention.max_expiry": "Maximum expiry",
+        "admin.retention.upload_expiry": "Time to finish an upload",
+        "admin.retention.purge_interval": "Purge interval",
+        "admin.retention.caption": "Transfers sent by {org}, by time left",
+        "admin.retention.col_state": "State",
+        "admin.retention.col_count": "Transfers",
+        "admin.retention.within_24h": "Expire within 24 h",
+        "admin.retention.within_7d": "Expire in 24 h to 7 days",
+        "admin.retention.later": "Expire in more than 7 days",
+        "admin.retention.expired_awaiting_purge": "Expired, awaiting purge",
+        "admin.retention.purged_30d": "Purged in the last 30 days",
+        "admin.retention.oldest": "The oldest transfer still kept was sent",
+        "admin.retention.oldest_expires": "it expires",
+        "admin.retention.none_live": "No transfer is kept right now.",
+        "admin.retention.as_of": "Counted",
+        "admin.orgs.title": "Organisations",
+        "admin.orgs.intro": (
+            "Every organisation of the service, with its member counts. Creating one is "
+            "recorded in the audit log."
+        ),
+        "admin.orgs.caption": "Organisations of the service",
+        "admin.orgs.col_name": "Name",
+        "admin.orgs.col_created": "Created",
+        "admin.orgs.col_members": "Members",
+        "admin.orgs.col_active": "Active",
+        "admin.orgs.col_pending": "Awaiting enrolment",
+        "admin.orgs.col_disabled": "Disabled",
+        "admin.orgs.col_passkeys": "Passkey required for",
+        "admin.orgs.no_role": "no role",
+        "admin.role.admin": "admin",
+        "admin.role.sender": "sender",
+        "admin.role.recipient": "recipient",
+        "admin.orgs.create_title": "Create an organisation",
+        "admin.orgs.name": "Short name of the organisation",
+        "admin.orgs.name_hint": "Lowercase letters, digits and dashes, at most 64 (e.g. cpam-75).",
+        "admin.orgs.admin_email": "E-mail of its first administrator (optional)",
+        "admin.orgs.admin_email_hint": "They get a one-time enrolment link, valid 72 hours.",
+        "admin.orgs.create": "Create the organisation",
+        "admin.orgs.enrolment_title": "The administrator's enrolment link",
+        "admin.orgs.enrolment_intro": (
+            "Shown once: give it over a trusted channel. It lets them choose a password and a "
+            "second factor."
+        ),
+        "admin.breach.title": "Data breach register",
+        "admin.breach.intro": (
+            "Every assessment made with `scelle breach assess`, for the whole service: window, "
+            "scope, deadline to notify the supervisory authority (72 hours, GDPR art. 33). "
+            "Every reading of this register is recorded in the audit log."
+        ),
+        "admin.breach.caption": "Breach assessments, newest first",
+        "admin.breach.col_id": "Assessment",
+        "admin.breach.col_created": "Made",
+        "admin.breach.col_scope": "Scope",
+        "admin.breach.col_window": "Breach window",
+        "admin.breach.col_aware": "Aware",
+        "admin.breach.col_notify_by": "Notify by",
+        "admin.breach.col_plaintext": "Plaintext exposed",
+        "admin.breach.col_counts": "Extent",
+        "admin.breach.scope_server": "server",
+        "admin.breach.scope_account": "account",
+        "admin.breach.scope_key": "device key",
+        "admin.breach.exposed_ciphertext_only": "no, ciphertext only",
+        "admin.breach.exposed_none": "no",
+        "admin.breach.exposed_yes": "yes",
+        "admin.breach.counts": "{transfers} transfer(s), {records} record(s), {subjects} person(s)",
+        "admin.breach.left": "{time} left",
+        "admin.breach.overdue": "deadline passed {time} ago",
+        "admin.breach.empty": "The register is empty.",
+        "admin.breach.detail_title": "Assessment",
+        "admin.breach.back": "Back to the register",
+        "admin.breach.not_found": "This assessment does not exist.",
+        "admin.breach.timeline": "Timeline",
+        "admin.breach.col_when": "Time",
+        "admin.breach.col_event": "Step",
+        "admin.breach.event.breach window starts": "breach window starts",
+        "admin.breach.event.breach window ends": "breach window ends",
+        "admin.breach.event.controller aware of the breach": "controller aware of the breach",
+        "admin.breach.event.assessment drafted": "assessment drafted",
+        "admin.breach.event.deadline to notify the supervisory authority": (
+            "deadline to notify the supervisory authority"
+        ),
+        "admin.breach.notice": "Draft notice (GDPR art. 33(3))",
+        "admin.breach.notice_hint": "A starting point for the DPO, not a filed notice.",
+        "admin.breach.downloads": "Download the report",
+        "admin.breach.download_json": "Whole assessment (JSON)",
+        "admin.breach.download_md_fr": "Draft notice in French (Markdown)",
+        "admin.breach.download_md_en": "Draft notice in English (Markdown)",
+        "js.status.org_created": "Organisation {name} created.",
+        "js.error.org_name": "The name: lowercase letters, digits and dashes, at most 64.",
+        "js.error.org_exists": "This organisation or this e-mail address exists already.",
+        "js.error.bad_email": "Invalid e-mail address.",
     },
 }
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from scelle.db.base import utcnow
@@ -17,6 +17,7 @@ from scelle.db.models import (
     TransferStatus,
     TransferSubject,
     Upload,
+    User,
 )
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "policy_rules",
     "recipient_link",
     "recipients",
+    "retention_counts",
     "scan_for",
     "sent",
     "set_policy_rules",
@@ -187,3 +189,58 @@ def set_policy_rules(session: Session, org_id: str, rules: dict[str, str]) -> No
         policy.rules = json.dumps(rules, sort_keys=True)
         policy.updated_at = utcnow()
     session.flush()
+
+
+def retention_counts(
+    session: Session, org_id: str, now: datetime, bounds: tuple[datetime, datetime, datetime]
+) -> tuple[dict[str, int], datetime | None]:
+    """Counts of one organisation's transfers (those its members sent) by what is left of them,
+    and the creation time of its oldest transfer not purged (None without one).
+
+    ``bounds`` are (now + 24 h, now + 7 days, now - 30 days). One aggregate
+    over the members' transfers, found by ``sender_id`` (indexed with
+    ``created_at``) from the members found by ``users.org_id`` (indexed):
+    its cost follows the organisation's transfers, not the whole table.
+    """
+    day, week, since = bounds
+    live = Transfer.status != TransferStatus.PURGED.value
+    members = select(User.id).where(User.org_id == org_id)
+    row = session.execute(
+        select(
+            func.count().filter(live & (Transfer.expires_at > now) & (Transfer.expires_at <= day)),
+            func.count().filter(live & (Transfer.expires_at > day) & (Transfer.expires_at <= week)),
+            func.count().filter(live & (Transfer.expires_at > week)),
+            func.count().filter(live & (Transfer.expires_at <= now)),
+            func.count().filter(
+                (Transfer.status == TransferStatus.PURGED.value) & (Transfer.purged_at >= since)
+            ),
+            func.min(Transfer.created_at).filter(live),
+        ).where(
+            Transfer.sender_id.in_(members),
+            or_(live, Transfer.purged_at >= since),
+        )
+    ).one()
+    names = ("within_24h", "within_7d", "later", "expired_awaiting_purge", "purged_30d")
+    counts = {name: int(value or 0) for name, value in zip(names, row[:5], strict=True)}
+    # min() over a timestamp column comes back as stored (SQLite: naive text): through the type.
+    oldest = row[5]
+    if isinstance(oldest, str):
+        oldest = datetime.fromisoformat(oldest)
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return counts, oldest
+
+
+def expiry_of_created(session: Session, org_id: str, created_at: datetime) -> datetime | None:
+    """The expiry of the organisation's live transfer created at ``created_at`` (the oldest one:
+    found by ``sender_id`` and ``created_at``, one indexed probe per member)."""
+    members = select(User.id).where(User.org_id == org_id)
+    return session.scalar(
+        select(Transfer.expires_at)
+        .where(
+            Transfer.sender_id.in_(members),
+            Transfer.created_at == created_at,
+            Transfer.status != TransferStatus.PURGED.value,
+        )
+        .limit(1)
+    )

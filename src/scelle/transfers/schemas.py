@@ -11,6 +11,9 @@ __all__ = [
     "CreateTransferRequest",
     "CreatedTransfer",
     "RecipientRef",
+    "RetentionCounts",
+    "RetentionOut",
+    "RetentionSettings",
     "ScanSummary",
     "SealRequest",
     "SendPolicyOut",
@@ -125,3 +128,33 @@ class TransferOut(BaseModel):
 
 class TransferList(BaseModel):
     transfers: list[TransferOut]
+
+
+class RetentionSettings(BaseModel):
+    """The server's expiry rules, in seconds."""
+
+    default_expiry: int = Field(description="expiry of a transfer that asks for none")
+    max_expiry: int = Field(description="the longest expiry a sender may ask for")
+    upload_expiry: int = Field(description="an upload not finished by then is purged")
+    purge_interval: float = Field(description="how often the worker purges what is due")
+
+
+class RetentionCounts(BaseModel):
+    """The organisation's transfers (sent by its members) by what is left of them."""
+
+    within_24h: int = Field(description="live, expiring within 24 hours")
+    within_7d: int = Field(description="live, expiring in 24 hours to 7 days")
+    later: int = Field(description="live, expiring in more than 7 days")
+    expired_awaiting_purge: int = Field(description="expired, ciphertext not yet purged")
+    purged_30d: int = Field(description="purged in the last 30 days")
+
+
+class RetentionOut(BaseModel):
+    org_id: str
+    org: str
+    as_of: datetime
+    settings: RetentionSettings
+    counts: RetentionCounts
+    live: int = Field(description="transfers not purged, expired or not")
+    oldest_live_created_at: datetime | None
+    oldest_live_expires_at: datetime | None

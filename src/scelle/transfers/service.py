@@ -31,6 +31,7 @@ from scelle.crypto.signing import VerifyKey, transfer_signature_message
 from scelle.db.base import utcnow
 from scelle.db.models import (
     KeyRevocation,
+    Organization,
     PolicyAction,
     Role,
     Transfer,
@@ -70,6 +71,7 @@ __all__ = [
     "policy",
     "purge",
     "purge_due",
+    "retention",
     "seal",
     "set_policy",
     "start_download",
@@ -397,10 +399,13 @@ def purge(
     transfer.purged_at = utcnow()
     transfer.purge_reason = reason
     transfer.blob_key = None
+    # The sender's organisation, so its admins see the purge in their audit view (an id only).
+    sender = accounts_repository.user_by_id(session, transfer.sender_id)
     services.audit.record(
         session,
         "transfer:content:purge",
         actor_id=actor_id,
+        org_id=sender.org_id if sender is not None else None,
         object_id=transfer.id,
         reason=reason,
         payload_sha256=transfer.payload_sha256.hex(),
@@ -557,4 +562,38 @@ def describe(session: Session, transfer: Transfer) -> schemas.TransferOut:
             ),
         ),
         recipients=recipients,
+    )
+
+
+def retention(session: Session, services: Services, org: Organization) -> schemas.RetentionOut:
+    """The expiry rules in force and the organisation's transfers by time left (the caller
+    checks access); counts only, from indexed aggregate queries."""
+    settings = services.settings
+    now = utcnow()
+    counts, oldest_created = repository.retention_counts(
+        session,
+        org.id,
+        now,
+        (now + timedelta(hours=24), now + timedelta(days=7), now - timedelta(days=30)),
+    )
+    oldest_expiry = (
+        repository.expiry_of_created(session, org.id, oldest_created) if oldest_created else None
+    )
+    return schemas.RetentionOut(
+        org_id=org.id,
+        org=org.name,
+        as_of=now,
+        settings=schemas.RetentionSettings(
+            default_expiry=int(settings.default_expiry.total_seconds()),
+            max_expiry=int(settings.max_expiry.total_seconds()),
+            upload_expiry=int(settings.upload_expiry.total_seconds()),
+            purge_interval=settings.purge_interval_seconds,
+        ),
+        counts=schemas.RetentionCounts(**counts),
+        live=counts["within_24h"]
+        + counts["within_7d"]
+        + counts["later"]
+        + counts["expired_awaiting_purge"],
+        oldest_live_created_at=oldest_created,
+        oldest_live_expires_at=oldest_expiry,
     )

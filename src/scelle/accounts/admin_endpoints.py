@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, status
 
 from scelle.accounts import members, schemas
+from scelle.accounts.endpoints import enrolment_url
 from scelle.accounts.service import Principal
 from scelle.db.models import Role
 from scelle.server.dependencies import ClientIP, CurrentUser, DbSession, ServicesDep
@@ -74,12 +75,11 @@ def create_member(
         session, services, principal, body.email, _roles(body.roles), proof=_proof(body, ip)
     )
     assert user.enrolment_expires_at is not None  # noqa: S101  (a new pending user)
-    base = (services.settings.public_url or str(request.base_url)).rstrip("/")
     return schemas.CreatedMember(
         member=_member_out(members.member_view(session, user)),
         enrolment_token=token,
         enrolment_expires_at=user.enrolment_expires_at,
-        enrolment_url=f"{base}/enrol#token={token}",
+        enrolment_url=enrolment_url(services.settings, request, token),
     )
 
 

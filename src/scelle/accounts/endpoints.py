@@ -7,7 +7,8 @@ from datetime import timedelta
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from scelle.accounts import devices, schemas, service, totp
+from scelle.accounts import devices, schemas, service, tokens, totp
+from scelle.config import Settings
 from scelle.db.models import ApiToken
 from scelle.errors import PasskeyRequired
 from scelle.keys import service as key_service
@@ -139,6 +140,11 @@ def cookie_secure(services: ServicesDep) -> bool:
     """Whether cookies get ``Secure``: whenever the public URL is https."""
     # Plain http is for the embedded local default only; production is https.
     return (services.settings.public_url or "").startswith("https://")
+
+
+def enrolment_url(settings: Settings, request: Request, token: str) -> str:
+    """``<public URL>/enrol#token=<token>`` (the request's base URL without a public URL)."""
+    return tokens.enrolment_link(settings.public_url or str(request.base_url), token)
 
 
 def set_session_cookie(response: Response, services: ServicesDep, cookie: str) -> None:

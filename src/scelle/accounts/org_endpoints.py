@@ -12,11 +12,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, status
 
 from scelle.accounts import organisations, oversight, schemas
+from scelle.accounts.endpoints import enrolment_url
 from scelle.accounts.organisations import OrganisationSummary
-from scelle.config import Settings
 from scelle.server.dependencies import CurrentUser, DbSession, ServicesDep
 
-__all__ = ["enrolment_url", "organisation_out", "router"]
+__all__ = ["organisation_out", "router"]
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 
@@ -32,12 +32,6 @@ def organisation_out(summary: OrganisationSummary) -> schemas.OrganisationOut:
         disabled=summary.disabled,
         passkey_roles=summary.passkey_roles,
     )
-
-
-def enrolment_url(settings: Settings, request: Request, token: str) -> str:
-    """``<public URL>/enrol#token=<token>``: the token in the fragment only."""
-    base = (settings.public_url or str(request.base_url)).rstrip("/")
-    return f"{base}/enrol#token={token}"
 
 
 @router.get("/orgs", response_model=schemas.OrganisationList)

@@ -6,7 +6,14 @@ import hashlib
 import hmac
 import secrets
 
-__all__ = ["hash_token", "hmac_equal", "new_api_token", "new_enrolment_token", "new_recovery_code"]
+__all__ = [
+    "enrolment_link",
+    "hash_token",
+    "hmac_equal",
+    "new_api_token",
+    "new_enrolment_token",
+    "new_recovery_code",
+]
 
 API_TOKEN_PREFIX = "scl_"  # noqa: S105  (a prefix, not a secret)
 ENROLMENT_PREFIX = "enr_"
@@ -18,6 +25,16 @@ def new_api_token() -> str:
 
 def new_enrolment_token() -> str:
     return ENROLMENT_PREFIX + secrets.token_urlsafe(32)
+
+
+def enrolment_link(base_url: str, token: str) -> str:
+    """The web enrolment page's link, ``BASE/enrol#token=TOKEN``.
+
+    The token rides in the fragment, which browsers never send to a server
+    (nor put in a Referer); the page reads it and removes it from the
+    address bar.
+    """
+    return f"{base_url.rstrip('/')}/enrol#token={token}"
 
 
 def new_recovery_code() -> str:

@@ -235,7 +235,7 @@ def create_user(
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Create a user and print their one-time enrolment token (valid 72 hours)."""
-    from scelle.accounts import service
+    from scelle.accounts import service, tokens
     from scelle.db.models import Role
 
     try:
@@ -261,6 +261,9 @@ def create_user(
             f"one-time enrolment token (give it to the user over a trusted channel): {token}"
         )
         stdout.print("they run: scelle enrol --server URL --token <token>")
+        base = services.settings.public_url
+        link = tokens.enrolment_link(base or "https://SERVER", token)
+        stdout.print(f"or open in a browser: {link}" + ("" if base else " (SERVER: your host)"))
 
 
 @admin_app.command("list-users")

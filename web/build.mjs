@@ -9,6 +9,8 @@ import path from "node:path";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outfile = path.join(here, "..", "src", "scelle", "server", "static", "app.js");
 const benchfile = path.join(here, "dist", "bench-age.js");
+// The hashing worker (web/src/hashing.js), served as /static/hash.js beside the bundle.
+const workerfile = path.join(here, "..", "src", "scelle", "server", "static", "hash.js");
 
 const common = {
   bundle: true,
@@ -20,5 +22,6 @@ const common = {
   logLevel: "warning",
 };
 await build({ ...common, entryPoints: [path.join(here, "src", "main.js")], outfile });
+await build({ ...common, entryPoints: [path.join(here, "src", "hash-worker.js")], outfile: workerfile, format: "iife" });
 await build({ ...common, entryPoints: [path.join(here, "bench", "age-alone.js")], outfile: benchfile });
-for (const file of [outfile, benchfile]) process.stdout.write(`built ${path.relative(process.cwd(), file)}\n`);
+for (const file of [outfile, workerfile, benchfile]) process.stdout.write(`built ${path.relative(process.cwd(), file)}\n`);

@@ -199,12 +199,14 @@ def _browser_to_browser(
     other = browser.new_context(locale="fr-FR", accept_downloads=True)
     try:
         other.add_init_script(_COUNT_SPILL_WRITES)
+        other.add_init_script(_RECORD_WORKERS)
         other.add_init_script(init_script)
         tab = other.new_page()
         sign_in(tab, server, yves, yves.recovery_codes[0])
         create_identity(tab)
 
         page.add_init_script(_COUNT_SPILL_WRITES)
+        page.add_init_script(_RECORD_WORKERS)
         page.add_init_script(init_script)
         zoe = make_member(server, orgs.lab, Role.SENDER, publish_key=False)
         sign_in(page, server, zoe, zoe.recovery_codes[0])
@@ -223,6 +225,7 @@ def _browser_to_browser(
         assert transfer_id is not None
         assert spill_entries(page) == []
         sent_writes: dict[str, int] = page.evaluate("window.__spillWrites || {}")
+        workers: list[str] = page.evaluate("window.__workers || []")
 
         tab.goto(f"{server.url}/transfers/{transfer_id}")
         with tab.expect_download(timeout=120_000) as download_info:
@@ -230,6 +233,7 @@ def _browser_to_browser(
         assert Path(download_info.value.path()).read_bytes() == plaintext
         offered = spill_entries(tab)
         received_writes: dict[str, int] = tab.evaluate("window.__spillWrites || {}")
+        workers += tab.evaluate("window.__workers || []")
         tab.goto(server.url + "/inbox")
         # "none": the page found no usable spill area to sweep (createWritable hidden)
         expect(tab.locator("body")).to_have_attribute("data-spill", re.compile("^(swept|none)$"))
@@ -238,6 +242,7 @@ def _browser_to_browser(
             offered=offered,
             ciphertext_size=_payload_size(server, transfer_id),
             written={**_by_kind(sent_writes), **_by_kind(received_writes)},
+            workers=workers,
         )
     finally:
         other.close()
@@ -248,6 +253,19 @@ class RoundTrip:
     offered: list[str]  # the spill files of the recipient's page while the save was offered
     ciphertext_size: int
     written: dict[str, int]  # bytes each kind of spill ("sent", "received", "plain") wrote to OPFS
+    workers: list[str]  # the script URLs of the Workers both pages started
+
+
+# Every Worker a page starts, by script URL (the hashing workers, web/src/hashing.js).
+_RECORD_WORKERS = """(() => {
+    const Original = window.Worker;
+    if (!Original) return;
+    const started = (window.__workers = []);
+    window.Worker = function (url, options) {
+        started.push(String(url));
+        return new Original(url, options);
+    };
+})();"""
 
 
 # Every OPFS write of the page's spill files, counted per file once it succeeded.
@@ -301,6 +319,9 @@ def test_both_pages_keep_every_byte_of_a_transfer_on_disk_not_in_memory(
         "plain": size,
     }
     assert trip.ciphertext_size > size
+    # Each digest was computed off the page's thread: the sender's two (plaintext and
+    # ciphertext) and the recipient's two (download and decryption), one worker each.
+    assert trip.workers == ["/static/hash.js"] * 4
     [plain] = trip.offered  # the decrypted file waits on disk while its save is offered
     assert plain.startswith("scelle-spill-plain-")
 
@@ -308,13 +329,15 @@ def test_both_pages_keep_every_byte_of_a_transfer_on_disk_not_in_memory(
 def test_without_opfs_writes_the_pages_keep_blobs_and_still_round_trip(
     server: LiveServer, orgs: Orgs, page: Page, browser: Browser, tmp_path: Path
 ) -> None:
-    # As a browser with OPFS but no FileSystemFileHandle.createWritable (Safari before 26).
-    no_writes = "delete FileSystemFileHandle.prototype.createWritable;"
+    # As a browser with OPFS but no FileSystemFileHandle.createWritable (Safari before 26),
+    # and, for the digests, without Worker: both fall back, to Blobs and to the page's thread.
+    no_writes = "delete FileSystemFileHandle.prototype.createWritable; delete window.Worker;"
     trip = _browser_to_browser(
         server, orgs, page, browser, tmp_path, init_script=no_writes, size=2 * 1024 * 1024 + 7
     )
     assert trip.offered == []  # the saved file was a Blob: no spill file ever made
     assert trip.written == {}
+    assert trip.workers == []
 
 
 # Each page's OPFS writes refused past 36 MiB, as a full disk or a private window's quota.

@@ -62,7 +62,10 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("GET", "/login"): "web UI sign-in page: a form, no data",
     ("GET", "/login/sso"): "web UI: where an SSO sign-in lands, then the inbox; no data",
     ("GET", "/enrol"): "web UI enrolment page: a form (the token stays in the #fragment), no data",
-    ("GET", "/static/{name}"): "web UI bundle and style sheet (two fixed names), no data",
+    (
+        "GET",
+        "/static/{name}",
+    ): "web UI bundle, hashing worker, style sheet (fixed names), no data",
     ("GET", "/p/{transfer_id}"): "patient link page: the same passphrase form for any id",
     (
         "GET",

@@ -4,6 +4,7 @@
 // Between the passes the bytes sit in OPFS spill files (spill.js), else in Blobs.
 import * as age from "age-encryption";
 import { sha256 } from "@noble/hashes/sha2.js";
+import { createHasher } from "./hashing.js";
 import * as tus from "tus-js-client";
 import { api, csrfToken } from "./api.js";
 import { concat, equalBytes, fromBase64, fromHex, toBase64, toHex, utf8 } from "./bytes.js";
@@ -111,17 +112,21 @@ class BlobCollector {
 
 /** Read a stream to a Blob while hashing it; ``onBytes(n)`` after each chunk. */
 async function drainToBlob(stream, type, onBytes) {
-  const hasher = sha256.create();
-  const out = new BlobCollector(type);
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    hasher.update(value);
-    out.push(value);
-    if (onBytes) onBytes(value.length);
+  const hasher = createHasher();
+  try {
+    const out = new BlobCollector(type);
+    const reader = stream.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      await hasher.update(value);
+      out.push(value);
+      if (onBytes) onBytes(value.length);
+    }
+    return { blob: out.finish(), digest: await hasher.digest(), size: out.size };
+  } finally {
+    hasher.close();
   }
-  return { blob: out.finish(), digest: hasher.digest(), size: out.size };
 }
 
 /** Hash and count the chunks going through, and hand them on in WRITE_BATCH pieces. */
@@ -136,8 +141,8 @@ function batchingTap(hasher, onBytes) {
     pendingSize = 0;
   };
   const tap = new TransformStream({
-    transform(chunk, controller) {
-      hasher.update(chunk);
+    async transform(chunk, controller) {
+      await hasher.update(chunk);
       size += chunk.length;
       // neither typage nor fetch reuses a chunk it hands out: keeping it until the flush is safe
       pending.push(chunk);
@@ -156,17 +161,21 @@ function batchingTap(hasher, onBytes) {
  */
 async function drain(stream, type, onBytes, spillFile) {
   if (!spillFile) return drainToBlob(stream, type, onBytes);
-  const hasher = sha256.create();
-  const { tap, size } = batchingTap(hasher, onBytes);
-  const blob = await spillFile.write(stream.pipeThrough(tap), type);
-  return { blob, digest: hasher.digest(), size: size() };
+  const hasher = createHasher();
+  try {
+    const { tap, size } = batchingTap(hasher, onBytes);
+    const blob = await spillFile.write(stream.pipeThrough(tap), type);
+    return { blob, digest: await hasher.digest(), size: size() };
+  } finally {
+    hasher.close();
+  }
 }
 
 function hashingTap(hasher, onBytes) {
   let count = 0;
   const tap = new TransformStream({
-    transform(chunk, controller) {
-      hasher.update(chunk);
+    async transform(chunk, controller) {
+      await hasher.update(chunk);
       count += chunk.length;
       if (onBytes) onBytes(count);
       controller.enqueue(chunk);
@@ -367,13 +376,13 @@ export async function send(me, keys, file, recipients, options, progress) {
     }
   }
   const cipherSpill = await spill.create("sent");
+  const plainHasher = createHasher();
   try {
-    const plainHasher = sha256.create();
     const { tap, size } = hashingTap(plainHasher, (n) => progress("encrypting", n, file.size));
     const cipherStream = await encrypter.encrypt(file.stream().pipeThrough(tap));
     const cipher = await drain(cipherStream, "application/octet-stream", undefined, cipherSpill);
     const metadata = await encrypter.encrypt(
-      metadataJson(file, size(), toHex(plainHasher.digest()), options.note || ""),
+      metadataJson(file, size(), toHex(await plainHasher.digest()), options.note || ""),
     );
     const body = {
       recipients: recipients.map((e) => ({ user_id: e.user_id, key_id: e.key_id })),
@@ -392,6 +401,7 @@ export async function send(me, keys, file, recipients, options, progress) {
       signature: toBase64(signature),
     });
   } finally {
+    plainHasher.close();
     if (cipherSpill) await cipherSpill.remove().catch(() => {});
   }
 }

@@ -61,7 +61,13 @@ SESSION_PAGES = (
     "/admin/policy",
 )
 
-_STATIC_TYPES = {"app.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8"}
+_STATIC_TYPES = {
+    "app.js": "text/javascript; charset=utf-8",
+    "app.css": "text/css; charset=utf-8",
+    # The bundle's hashing worker (web/src/hash-worker.js): same origin, no SRI (browsers
+    # take no integrity for a Worker); as much the server's code as the bundle is.
+    "hash.js": "text/javascript; charset=utf-8",
+}
 
 router = APIRouter(include_in_schema=False)
 _templates = Environment(
@@ -293,7 +299,7 @@ def enrol_page(request: Request, services: ServicesDep) -> HTMLResponse:
 
 @router.get("/static/{name}")
 def static_file(name: str, request: Request) -> Response:
-    """The bundle and the style sheet (only these two names), as read at start-up."""
+    """The bundle, its hashing worker, the style sheet (only these names), as read at start."""
     data = _assets(request).files.get(name)
     if data is None:
         return Response(status_code=404, content=b"", media_type="text/plain")

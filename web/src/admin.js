@@ -3,21 +3,7 @@
 // changes to /api/v1/admin/... and, when the admin's login is older than the server's
 // re-authentication window, ask for the password and a code and send the change again.
 import { ApiError, api } from "./api.js";
-
-const FLASH = "scelle-admin-flash";
-
-// Say a message (a key of the page's words) once the page has reloaded.
-function reloadWith(message) {
-  sessionStorage.setItem(FLASH, message);
-  location.reload();
-}
-
-function showFlash(ui) {
-  const flash = sessionStorage.getItem(FLASH);
-  if (!flash) return;
-  sessionStorage.removeItem(FLASH);
-  ui.say("#form-status", ui.t(flash), "success");
-}
+import { freshProof, reloadWith, showFlash } from "./changes.js";
 
 // What a refusal means here; `conflict` names the 409 of this action.
 function refusal(ui, error, conflict) {
@@ -27,64 +13,6 @@ function refusal(ui, error, conflict) {
     if (error.status === 403 && error.code === "permission_denied") return ui.t("admin.error.forbidden");
   }
   return ui.explain(error);
-}
-
-// Run `action(proof)`; on `reauthentication_required` show the proof form and run it
-// again with the password and code (once per proof: the code is spent).
-function freshProof(ui) {
-  const form = ui.$("#reauth-form");
-  let pending = null;
-
-  const run = async (action, fail, proof) => {
-    ui.say("#form-error", "");
-    try {
-      await action(proof);
-      form.hidden = true;
-    } catch (error) {
-      if (error instanceof ApiError && error.code === "reauthentication_required") {
-        if (proof) {
-          form.hidden = true;
-          ui.say("#form-error", ui.t("admin.error.reauth_passkey"), "error");
-          return;
-        }
-        pending = { action, fail };
-        form.reset();
-        form.hidden = false;
-        ui.say("#form-status", ui.t("status.reauth"));
-        ui.$("#reauth-password").focus();
-        return;
-      }
-      if (proof && error instanceof ApiError && error.status === 401) {
-        pending = { action, fail }; // a wrong password or code: the form stays, try again
-        ui.$("#reauth-password").focus();
-      } else {
-        form.hidden = true;
-      }
-      ui.say("#form-status", "");
-      ui.say("#form-error", fail(error), "error");
-    }
-  };
-
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const data = new FormData(form);
-    const proof = { password: String(data.get("password") || ""), otp: String(data.get("otp") || "").trim() };
-    if (!pending || !proof.password || !proof.otp) {
-      ui.say("#form-error", ui.t("error.no_otp"), "error");
-      return;
-    }
-    const { action, fail } = pending;
-    pending = null;
-    form.reset();
-    ui.say("#form-status", "");
-    run(action, fail, proof);
-  });
-  ui.$("#reauth-cancel").addEventListener("click", () => {
-    pending = null;
-    form.hidden = true;
-    ui.say("#form-status", "");
-  });
-  return run;
 }
 
 function checkedValues(scope, name) {
@@ -110,7 +38,7 @@ async function copy(input) {
 
 export function usersPage(ui) {
   showFlash(ui);
-  const run = freshProof(ui);
+  const run = freshProof(ui, "admin.error.reauth_passkey");
   const addForm = ui.$("#add-member-form");
   const result = ui.$("#enrolment-result");
 
@@ -214,7 +142,7 @@ export function usersPage(ui) {
 
 export function policyPage(ui) {
   showFlash(ui);
-  const run = freshProof(ui);
+  const run = freshProof(ui, "admin.error.reauth_passkey");
   const sendForm = ui.$("#send-policy-form");
   const passkeyForm = ui.$("#passkey-policy-form");
 

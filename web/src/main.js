@@ -1,6 +1,7 @@
 // Entry point of the web UI bundle: each page says what it is in <body data-page>,
 // and its controller attaches to the server-rendered, labelled form. No inline script.
 import * as admin from "./admin.js";
+import { freshProof, reloadWith, showFlash } from "./changes.js";
 import { ApiError, api } from "./api.js";
 import { fromBase64, toBase64 } from "./bytes.js";
 import * as identity from "./identity.js";
@@ -386,101 +387,39 @@ function enrolPage() {
 
 // -- passkeys: list (server-rendered), add, remove; a fresh proof when the login is old ------
 
-const FLASH = "scelle-flash";
-
 function passkeysPage() {
-  const flash = sessionStorage.getItem(FLASH);
-  if (flash) {
-    sessionStorage.removeItem(FLASH);
-    say("#form-status", t(flash), "success");
-  }
-  const addForm = $("#add-passkey-form");
-  const reauthForm = $("#reauth-form");
-  let pending = null;
-
-  const done = (message) => {
-    sessionStorage.setItem(FLASH, message);
-    location.reload();
-  };
-  const fail = (error, context) => {
-    say("#form-status", "");
-    let text = explainPasskey(error);
+  const ui = { $, say, t, explain };
+  showFlash(ui);
+  const run = freshProof(ui, "error.reauth_passkey");
+  const failed = (context) => (error) => {
     if (error instanceof ApiError && error.status === 409) {
-      text = context === "remove" ? t("error.last_passkey") : t("error.passkey_exists");
+      return context === "remove" ? t("error.last_passkey") : t("error.passkey_exists");
     }
-    say("#form-error", text, "error");
-  };
-  // Run an account change; when the server asks for a fresh proof, ask for the password
-  // and a code, and run it again with them (once per proof: the code is spent).
-  const run = async (action, context, proof) => {
-    say("#form-error", "");
-    try {
-      await action(proof);
-    } catch (error) {
-      if (error instanceof ApiError && error.code === "reauthentication_required") {
-        if (proof) {
-          reauthForm.hidden = true;
-          say("#form-error", t("error.reauth_passkey"), "error");
-          return;
-        }
-        pending = { action, context };
-        reauthForm.reset();
-        reauthForm.hidden = false;
-        say("#form-status", t("status.reauth"));
-        $("#reauth-password").focus();
-        return;
-      }
-      if (proof && !(error instanceof ApiError && error.status === 401)) {
-        pending = null;
-        reauthForm.hidden = true;
-      } else if (proof) {
-        pending = { action, context }; // a wrong password or code: the form stays, try again
-        $("#reauth-password").focus();
-      }
-      fail(error, context);
-    }
+    return explainPasskey(error);
   };
 
   const add = async (proof) => {
     const name = passkeyName("#passkey-name");
     if (name === null) return;
     const begun = await api("POST", "/api/v1/passkeys/register/begin", proof);
-    reauthForm.hidden = true;
+    $("#reauth-form").hidden = true;
     say("#form-status", t("status.confirm_device"));
     const credential = await passkey.create(begun.options);
     await api("POST", "/api/v1/passkeys/register/finish", { challenge_id: begun.challenge_id, credential, name });
-    done("status.passkey_added");
+    reloadWith("status.passkey_added");
   };
   const remover = (id) => async (proof) => {
     await api("DELETE", `/api/v1/passkeys/${encodeURIComponent(id)}`, proof);
-    done("status.passkey_removed");
+    reloadWith("status.passkey_removed");
   };
 
-  addForm.addEventListener("submit", (event) => {
+  $("#add-passkey-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    run(add, "add");
+    run(add, failed("add"));
   });
   for (const button of document.querySelectorAll("[data-remove-passkey]")) {
-    button.addEventListener("click", () => run(remover(button.dataset.removePasskey), "remove"));
+    button.addEventListener("click", () => run(remover(button.dataset.removePasskey), failed("remove")));
   }
-  reauthForm.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const data = new FormData(reauthForm);
-    const proof = { password: String(data.get("password") || ""), otp: String(data.get("otp") || "").trim() };
-    if (!pending || !proof.password || !proof.otp) {
-      say("#form-error", t("error.no_otp"), "error");
-      return;
-    }
-    const { action, context } = pending;
-    pending = null;
-    reauthForm.reset();
-    run(action, context, proof);
-  });
-  $("#reauth-cancel").addEventListener("click", () => {
-    pending = null;
-    reauthForm.hidden = true;
-    say("#form-status", "");
-  });
 }
 
 // -- browser identity: create, unlock, or recover with the recovery key --------------------

@@ -445,4 +445,5 @@ def passkeys_page(request: Request, session: DbSession, services: ServicesDep) -
         principal=principal,
         passkeys=[passkeys.passkey_out(p) for p in passkeys.list_passkeys(session, principal)],
         required=passkeys.required_for(session, principal.user),
+        reauth_intro="reauth.intro",
     )

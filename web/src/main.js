@@ -164,10 +164,7 @@ function loginPage() {
     }
     busy(true);
     try {
-      const begun = await api("POST", "/api/v1/auth/passkey/begin", { email, password });
-      say("#form-status", t("status.confirm_device"));
-      const credential = await passkey.get(begun.options);
-      await api("POST", "/api/v1/auth/passkey/session", { challenge_id: begun.challenge_id, credential });
+      await passkey.signIn({ email, password }, () => say("#form-status", t("status.confirm_device")));
       afterSignIn();
     } catch (error) {
       busy(false);
@@ -188,9 +185,9 @@ function loginPage() {
     say("#form-status", t("status.confirm_device"));
     const ceremony = enrolment;
     try {
-      const credential = await passkey.create(ceremony.options);
-      enrolment = null; // spent by the server whatever the outcome
-      await api("POST", "/api/v1/auth/passkey/enrol", { challenge_id: ceremony.challenge_id, credential, name });
+      await passkey.enrol(ceremony, name, () => {
+        enrolment = null; // spent by the server whatever the outcome
+      });
       enrolSection.hidden = true;
       say("#form-status", t("status.enrolled"), "success");
       passkeyButton.focus();
@@ -359,17 +356,12 @@ function enrolPage() {
     try {
       if (ceremony) {
         // Register the one passkey the role allows, then sign in with it (no session yet).
-        const begun = ceremony;
-        const credential = await passkey.create(begun.options);
-        ceremony = null; // spent by the server whatever the outcome
-        await api("POST", "/api/v1/auth/passkey/enrol", { challenge_id: begun.challenge_id, credential, name });
-        const login = await api("POST", "/api/v1/auth/passkey/begin", account);
-        const assertion = await passkey.get(login.options);
-        await api("POST", "/api/v1/auth/passkey/session", { challenge_id: login.challenge_id, credential: assertion });
+        await passkey.enrol(ceremony, name, () => {
+          ceremony = null; // spent by the server whatever the outcome
+        });
+        await passkey.signIn(account);
       } else {
-        const begun = await api("POST", "/api/v1/passkeys/register/begin", {});
-        const credential = await passkey.create(begun.options);
-        await api("POST", "/api/v1/passkeys/register/finish", { challenge_id: begun.challenge_id, credential, name });
+        await passkey.register(name);
       }
       account = null;
       identity.forget();
@@ -401,11 +393,10 @@ function passkeysPage() {
   const add = async (proof) => {
     const name = passkeyName("#passkey-name");
     if (name === null) return;
-    const begun = await api("POST", "/api/v1/passkeys/register/begin", proof);
-    $("#reauth-form").hidden = true;
-    say("#form-status", t("status.confirm_device"));
-    const credential = await passkey.create(begun.options);
-    await api("POST", "/api/v1/passkeys/register/finish", { challenge_id: begun.challenge_id, credential, name });
+    await passkey.register(name, proof, () => {
+      $("#reauth-form").hidden = true;
+      say("#form-status", t("status.confirm_device"));
+    });
     reloadWith("status.passkey_added");
   };
   const remover = (id) => async (proof) => {

@@ -3,7 +3,9 @@
 // py_webauthn writes them); answers are PublicKeyCredential.toJSON(). The browser's own
 // parse*FromJSON / toJSON are used when it has them, else the few binary fields are
 // converted here. Nothing secret passes through this module: the private key never
-// leaves the authenticator.
+// leaves the authenticator. The three ceremonies the pages run with the server (sign in,
+// a sign-in's one enrolment, a signed-in registration) are at the end.
+import { api } from "./api.js";
 
 export class PasskeyCancelled extends Error {}
 export class PasskeyUnsupported extends Error {}
@@ -98,4 +100,33 @@ export async function get(options) {
   supported();
   const publicKey = requestOptions(options);
   return ceremony(() => navigator.credentials.get({ publicKey }));
+}
+
+// -- the ceremonies with the server ----------------------------------------------------------
+
+/** Sign in with the e-mail, password and a passkey: a web session. ``onAsk()`` before the device is asked. */
+export async function signIn(account, onAsk) {
+  const begun = await api("POST", "/api/v1/auth/passkey/begin", account);
+  if (onAsk) onAsk();
+  const credential = await get(begun.options);
+  await api("POST", "/api/v1/auth/passkey/session", { challenge_id: begun.challenge_id, credential });
+}
+
+/**
+ * Register the one passkey a sign-in's enrolment ceremony allows (a role that requires
+ * passkeys). ``onAnswered()`` once the device has answered: the server then spends the
+ * ceremony whatever the outcome.
+ */
+export async function enrol(ceremony, name, onAnswered) {
+  const credential = await create(ceremony.options);
+  if (onAnswered) onAnswered();
+  await api("POST", "/api/v1/auth/passkey/enrol", { challenge_id: ceremony.challenge_id, credential, name });
+}
+
+/** Add a passkey to the signed-in account (``proof``: the password and a code, when asked). */
+export async function register(name, proof, onAsk) {
+  const begun = await api("POST", "/api/v1/passkeys/register/begin", proof);
+  if (onAsk) onAsk();
+  const credential = await create(begun.options);
+  await api("POST", "/api/v1/passkeys/register/finish", { challenge_id: begun.challenge_id, credential, name });
 }

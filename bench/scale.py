@@ -369,14 +369,8 @@ def listing(args: argparse.Namespace) -> None:
             generated = time.perf_counter() - started
             now = utcnow() + timedelta(seconds=1)
 
-            def best(call: object, repeat: int = 20) -> float:
-                times = []
-                for _ in range(repeat):
-                    with services.database.transaction() as session:
-                        t0 = time.perf_counter()
-                        call(session)  # type: ignore[operator]
-                        times.append(time.perf_counter() - t0)
-                return statistics.median(times)
+            def best(call: object) -> float:
+                return _median_seconds(services, call, 20)
 
             results = []
             for name, big, small in (
@@ -433,16 +427,26 @@ _BREACH_FILL = """
 """
 
 
-def _timed(services: object, call: object, repeat: int = 5) -> tuple[float, int]:
-    """Median seconds of ``call(session)``, each in its own transaction, and its row count."""
+def _median_seconds(services: object, call: object, repeat: int) -> float:
+    """Median seconds of ``call(session)`` over ``repeat`` runs, each in its own transaction."""
     times = []
-    rows = 0
     for _ in range(repeat):
         with services.database.transaction() as session:  # type: ignore[attr-defined]
             t0 = time.perf_counter()
-            rows = len(call(session))  # type: ignore[operator]
+            call(session)  # type: ignore[operator]
             times.append(time.perf_counter() - t0)
-    return statistics.median(times), rows
+    return statistics.median(times)
+
+
+def _timed(services: object, call: object, repeat: int = 5) -> tuple[float, int]:
+    """Median seconds of ``call(session)``, each in its own transaction, and its row count."""
+    rows = 0
+
+    def counted(session: object) -> None:
+        nonlocal rows
+        rows = len(call(session))  # type: ignore[operator]
+
+    return _median_seconds(services, counted, repeat), rows
 
 
 def _breach_queries(
@@ -608,14 +612,8 @@ def oversight(args: argparse.Namespace) -> None:
                     ),
                 }
 
-            def best(call: object, repeat: int = 7) -> float:
-                times = []
-                for _ in range(repeat):
-                    with services.database.transaction() as session:
-                        t0 = time.perf_counter()
-                        call(session)  # type: ignore[operator]
-                        times.append(time.perf_counter() - t0)
-                return statistics.median(times)
+            def best(call: object) -> float:
+                return _median_seconds(services, call, 7)
 
             big_q, small_q = queries(big_org.id), queries(small_org.id)
             results = [(name, best(big_q[name]), best(small_q[name])) for name in big_q]

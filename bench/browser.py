@@ -68,14 +68,13 @@ from tests.e2e.conftest import (
     CHROMIUM_FLAGS,
     create_identity,
     make_member,
+    server_services,
     sign_in,
     spill_entries,
 )
 from tests.integration.conftest import LiveServer, start_server, stop_server
 
-from scelle.config import Settings
 from scelle.db.models import Role
-from scelle.server.container import build_services
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH_BUNDLE = REPO / "web" / "dist" / "bench-age.js"
@@ -325,12 +324,9 @@ def show_problem(message: ConsoleMessage) -> None:
 
 
 def users(server: LiveServer) -> tuple[factories.Member, factories.Member]:
-    services = build_services(Settings(data=server.data), migrate=False)
-    try:
+    with server_services(server) as services:
         factories.org(services, "lab-bench")
         factories.org(services, "cpam-bench")
-    finally:
-        services.database.dispose()
     sender = make_member(server, "lab-bench", Role.SENDER, publish_key=False)
     recipient = make_member(server, "cpam-bench", Role.RECIPIENT, publish_key=False)
     return sender, recipient

@@ -13,6 +13,7 @@ import itertools
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 
 from scelle.config import Settings
 from scelle.db.models import Role
-from scelle.server.container import build_services
+from scelle.server.container import Services, build_services
 from tests import factories
 from tests.factories import PASSWORD, Member
 from tests.integration.conftest import LiveServer, start_server, stop_server
@@ -93,22 +94,26 @@ class Orgs:
 def orgs(server: LiveServer) -> Orgs:
     n = next(_names)
     names = Orgs(lab=f"lab-e2e-{n}", cpam=f"cpam-e2e-{n}")
-    services = build_services(Settings(data=server.data), migrate=False)
-    try:
+    with server_services(server) as services:
         factories.org(services, names.lab)
         factories.org(services, names.cpam)
+    return names
+
+
+@contextmanager
+def server_services(server: LiveServer) -> Iterator[Services]:
+    """The real services on a running server's own stores (not migrated again), then closed."""
+    services = build_services(Settings(data=server.data), migrate=False)
+    try:
+        yield services
     finally:
         services.database.dispose()
-    return names
 
 
 def make_member(server: LiveServer, org: str, *roles: Role, publish_key: bool) -> Member:
     """A user made by the real services on the server's own stores (enrolled, with TOTP)."""
-    services = build_services(Settings(data=server.data), migrate=False)
-    try:
+    with server_services(server) as services:
         return factories.member(services, org, *roles, publish_key=publish_key)
-    finally:
-        services.database.dispose()
 
 
 def sign_in(page: Page, server: LiveServer, member: Member, code: str) -> None:

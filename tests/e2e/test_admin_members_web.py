@@ -17,11 +17,9 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import update
 
-from scelle.config import Settings
 from scelle.db.base import utcnow
 from scelle.db.models import Role, WebSession
-from scelle.server.container import build_services
-from tests.e2e.conftest import Orgs, make_member, shot, sign_in
+from tests.e2e.conftest import Orgs, make_member, server_services, shot, sign_in
 from tests.factories import PASSWORD
 from tests.integration.conftest import LiveServer
 
@@ -30,16 +28,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 def _age_web_sessions(server: LiveServer, user_id: str, minutes: int) -> None:
     """Make the user's web sessions ``minutes`` old (past the re-authentication window)."""
-    services = build_services(Settings(data=server.data), migrate=False)
-    try:
-        with services.database.transaction() as session:
-            session.execute(
-                update(WebSession)
-                .where(WebSession.user_id == user_id)
-                .values(created_at=utcnow() - timedelta(minutes=minutes))
-            )
-    finally:
-        services.database.dispose()
+    with server_services(server) as services, services.database.transaction() as session:
+        session.execute(
+            update(WebSession)
+            .where(WebSession.user_id == user_id)
+            .values(created_at=utcnow() - timedelta(minutes=minutes))
+        )
 
 
 def test_an_admin_adds_a_member_changes_roles_disables_and_sets_the_policy(

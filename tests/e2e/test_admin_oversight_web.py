@@ -19,12 +19,10 @@ from playwright.sync_api import Browser, Page, expect
 
 from scelle import ids
 from scelle.breach import service as breach
-from scelle.config import Settings
 from scelle.db.base import utcnow
 from scelle.db.models import Role, Transfer
-from scelle.server.container import build_services
 from tests import factories
-from tests.e2e.conftest import make_member, shot
+from tests.e2e.conftest import make_member, server_services, shot
 from tests.factories import PASSWORD, Member
 from tests.integration.conftest import LiveServer, start_server, stop_server
 
@@ -42,21 +40,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         tmp_path_factory.mktemp("e2e-admin") / "server-data",
         extra_env={"SCELLE_OPERATOR_ORG": OPERATOR},
     )
-    services = build_services(Settings(data=live.data), migrate=False)
-    try:
+    with server_services(live) as services:
         factories.org(services, OPERATOR)
         factories.org(services, "labo-biologie")
-    finally:
-        services.database.dispose()
     yield live
     stop_server(live)
 
 
 def _seed(server: LiveServer, sender: Member) -> str:
     """Transfers of ``sender`` with known expiries, and a breach assessment; its id."""
-    services = build_services(Settings(data=server.data), migrate=False)
     now = utcnow()
-    try:
+    with server_services(server) as services:
         with services.database.transaction() as session:
             for hours, purged in ((3, False), (30, False), (24 * 12, False), (-2, False)):
                 transfer_id = ids.new_id("tr")
@@ -88,8 +82,6 @@ def _seed(server: LiveServer, sender: Member) -> str:
             )
         assessment_id: str = report["id"]
         return assessment_id
-    finally:
-        services.database.dispose()
 
 
 def _sign_in(page: Page, server: LiveServer, member: Member, target: str) -> None:

@@ -26,18 +26,17 @@ from sqlalchemy import update
 from scelle.accounts import passkeys
 from scelle.accounts import repository as accounts_repository
 from scelle.accounts import service as accounts_service
-from scelle.config import Settings
 from scelle.crypto.age.identity import X25519Identity
 from scelle.db.base import utcnow
 from scelle.db.models import Role, WebSession
 from scelle.keys import repository as keys_repository
-from scelle.server.container import build_services
 from tests.e2e.conftest import (
     BROWSER_PASSPHRASE,
     RECOVERY_KEY,
     Orgs,
     keep_recovery_key,
     make_member,
+    server_services,
     shot,
     sign_in,
 )
@@ -102,27 +101,19 @@ def authenticators(context: BrowserContext, page: Page) -> Authenticators:
 
 def _age_web_sessions(server: LiveServer, user_id: str) -> None:
     """The user signed in 10 minutes ago: past the 5-minute window for passkey changes."""
-    services = build_services(Settings(data=server.data), migrate=False)
-    try:
-        with services.database.transaction() as session:
-            session.execute(
-                update(WebSession)
-                .where(WebSession.user_id == user_id)
-                .values(created_at=utcnow() - timedelta(minutes=10))
-            )
-    finally:
-        services.database.dispose()
+    with server_services(server) as services, services.database.transaction() as session:
+        session.execute(
+            update(WebSession)
+            .where(WebSession.user_id == user_id)
+            .values(created_at=utcnow() - timedelta(minutes=10))
+        )
 
 
 def _require_passkeys(server: LiveServer, org: str, role: Role) -> None:
-    services = build_services(Settings(data=server.data), migrate=False)
-    try:
-        with services.database.transaction() as session:
-            row = accounts_repository.org_by_name(session, org)
-            assert row is not None
-            passkeys.set_required_roles(session, services, row, {role})
-    finally:
-        services.database.dispose()
+    with server_services(server) as services, services.database.transaction() as session:
+        row = accounts_repository.org_by_name(session, org)
+        assert row is not None
+        passkeys.set_required_roles(session, services, row, {role})
 
 
 def _passkey_sign_in(page: Page, member: Member) -> None:
@@ -274,14 +265,10 @@ def test_a_role_that_requires_passkeys_enrols_one_at_sign_in(
 def _pending(server: LiveServer, org: str, role: Role) -> tuple[str, str]:
     """A user an admin just created: (e-mail, one-time enrolment token)."""
     email = f"new-{next(_pending_names)}@{org}.example"
-    services = build_services(Settings(data=server.data), migrate=False)
-    try:
-        with services.database.transaction() as session:
-            _, token = accounts_service.create_user(
-                session, services, email, org_name=org, roles={role}
-            )
-    finally:
-        services.database.dispose()
+    with server_services(server) as services, services.database.transaction() as session:
+        _, token = accounts_service.create_user(
+            session, services, email, org_name=org, roles={role}
+        )
     return email, token
 
 
@@ -336,18 +323,14 @@ def _age_decrypt(data: bytes, key: str, tmp_path: Path) -> subprocess.CompletedP
 
 def _stored_copies(server: LiveServer, email: str) -> tuple[bytes, bytes | None, str]:
     """What the server keeps: (passphrase copy, recovery copy, published X25519 recipient)."""
-    services = build_services(Settings(data=server.data), migrate=False)
-    try:
-        with services.database.transaction() as session:
-            user = accounts_repository.user_by_email(session, email)
-            assert user is not None
-            row = keys_repository.wrapped_identity(session, user.id)
-            key = keys_repository.current_key(session, user.id)
-            assert row is not None
-            assert key is not None
-            return row.wrapped, row.recovery_wrapped, key.x25519_recipient
-    finally:
-        services.database.dispose()
+    with server_services(server) as services, services.database.transaction() as session:
+        user = accounts_repository.user_by_email(session, email)
+        assert user is not None
+        row = keys_repository.wrapped_identity(session, user.id)
+        key = keys_repository.current_key(session, user.id)
+        assert row is not None
+        assert key is not None
+        return row.wrapped, row.recovery_wrapped, key.x25519_recipient
 
 
 def test_enrolment_in_the_page_sets_the_factors_a_passkey_and_a_recovery_key(

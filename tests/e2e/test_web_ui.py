@@ -27,12 +27,10 @@ from scelle.client.api import ScelleClient
 from scelle.client.keyring import Keyring
 from scelle.client.state import LocalState
 from scelle.client.transfer import SendResult, send
-from scelle.config import Settings
 from scelle.crypto.age.decrypt import decrypt_bytes
 from scelle.crypto.age.identity import ScryptIdentity
 from scelle.db.base import utcnow
 from scelle.db.models import Role, Transfer, WrappedIdentity
-from scelle.server.container import build_services
 from tests.e2e.conftest import (
     BROWSER_PASSPHRASE,
     Orgs,
@@ -40,6 +38,7 @@ from tests.e2e.conftest import (
     create_identity,
     expect_spill_empty,
     make_member,
+    server_services,
     shot,
     sign_in,
     spill_entries,
@@ -53,15 +52,11 @@ PASS_ENV = {"SCELLE_PASSPHRASE": DEVICE_PASSPHRASE}
 
 
 def _wrapped_row(server: LiveServer, user_id: str) -> WrappedIdentity | None:
-    services = build_services(Settings(data=server.data), migrate=False)
-    try:
-        with services.database.transaction() as session:
-            row = session.get(WrappedIdentity, user_id)
-            if row is not None:
-                session.expunge(row)
-            return row
-    finally:
-        services.database.dispose()
+    with server_services(server) as services, services.database.transaction() as session:
+        row = session.get(WrappedIdentity, user_id)
+        if row is not None:
+            session.expunge(row)
+        return row
 
 
 def _sdk_send(
@@ -166,7 +161,9 @@ def test_tampered_ciphertext_is_refused_and_leaves_nothing_in_the_spill_area(
     report.write_bytes(b"nir;hba1c\n" + os.urandom(300_000))
     sent = _sdk_send(server, alice, tmp_path, report, bob.email)
     # One byte of the stored ciphertext flipped (same size): the signed digest no longer holds.
-    [blob] = list(server.data.rglob(_blob_key(server, sent.transfer_id)))
+    blob_key = _stored_transfer(server, sent.transfer_id).blob_key
+    assert blob_key is not None
+    [blob] = list(server.data.rglob(blob_key))
     with blob.open("r+b") as stored:
         stored.seek(blob.stat().st_size // 2)
         byte = stored.read(1)
@@ -240,7 +237,7 @@ def _browser_to_browser(
         assert spill_entries(tab) == []
         return RoundTrip(
             offered=offered,
-            ciphertext_size=_payload_size(server, transfer_id),
+            ciphertext_size=_stored_transfer(server, transfer_id).payload_size,
             written={**_by_kind(sent_writes), **_by_kind(received_writes)},
             workers=workers,
         )
@@ -294,17 +291,6 @@ def _by_kind(writes: dict[str, int]) -> dict[str, int]:
         kind = name.removeprefix("scelle-spill-").split("-", 1)[0]
         kinds[kind] = kinds.get(kind, 0) + size
     return kinds
-
-
-def _payload_size(server: LiveServer, transfer_id: str) -> int:
-    services = build_services(Settings(data=server.data), migrate=False)
-    try:
-        with services.database.transaction() as session:
-            transfer = session.get(Transfer, transfer_id)
-            assert transfer is not None
-            return transfer.payload_size
-    finally:
-        services.database.dispose()
 
 
 def test_both_pages_keep_every_byte_of_a_transfer_on_disk_not_in_memory(
@@ -376,16 +362,13 @@ def test_a_disk_without_room_sends_the_rest_to_memory_and_nothing_is_lost(
         assert 32 * 1024 * 1024 <= written < trip.ciphertext_size, kind
 
 
-def _blob_key(server: LiveServer, transfer_id: str) -> str:
-    services = build_services(Settings(data=server.data), migrate=False)
-    try:
-        with services.database.transaction() as session:
-            transfer = session.get(Transfer, transfer_id)
-            assert transfer is not None
-            assert transfer.blob_key is not None
-            return transfer.blob_key
-    finally:
-        services.database.dispose()
+def _stored_transfer(server: LiveServer, transfer_id: str) -> Transfer:
+    """The transfer's row as the server keeps it (detached from its session)."""
+    with server_services(server) as services, services.database.transaction() as session:
+        transfer = session.get(Transfer, transfer_id)
+        assert transfer is not None
+        session.expunge(transfer)
+        return transfer
 
 
 def _replace_key(server: LiveServer, token: str, keys: Keyring) -> None:
@@ -614,26 +597,18 @@ def test_patient_link_opens_with_the_passphrase_only_until_it_expires(
 
 
 def _expire(server: LiveServer, transfer_id: str) -> None:
-    services = build_services(Settings(data=server.data), migrate=False)
-    try:
-        with services.database.transaction() as session:
-            session.execute(
-                update(Transfer)
-                .where(Transfer.id == transfer_id)
-                .values(expires_at=utcnow() - timedelta(seconds=1))
-            )
-    finally:
-        services.database.dispose()
+    with server_services(server) as services, services.database.transaction() as session:
+        session.execute(
+            update(Transfer)
+            .where(Transfer.id == transfer_id)
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
 
 
 def _purge_reason(server: LiveServer, transfer_id: str) -> str | None:
-    services = build_services(Settings(data=server.data), migrate=False)
-    try:
-        with services.database.transaction() as session:
-            transfer = session.get(Transfer, transfer_id)
-            return transfer.purge_reason if transfer else None
-    finally:
-        services.database.dispose()
+    with server_services(server) as services, services.database.transaction() as session:
+        transfer = session.get(Transfer, transfer_id)
+        return transfer.purge_reason if transfer else None
 
 
 def test_the_accessibility_check_finds_what_it_is_for(page: Page) -> None:

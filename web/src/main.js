@@ -289,7 +289,6 @@ function enrolPage() {
       );
       factors.hidden = false;
       say("#form-status", t("status.password_set"), "success");
-      $("#totp-title").setAttribute("tabindex", "-1");
       $("#totp-title").focus();
     } catch (error) {
       submit.disabled = false;
@@ -738,7 +737,6 @@ function keysPage() {
         say("#form-error", explain(error), "error");
       }
     });
-    $("#compare-fingerprint").tabIndex = -1;
     $("#compare-pin").addEventListener("click", () => {
       if (!candidate) return;
       if (!$("#compare-checked").checked) {

@@ -62,26 +62,18 @@ def start(
         status_code=status.HTTP_302_FOUND,
         headers={"Cache-Control": "no-store"},
     )
-    response.set_cookie(
-        OIDC_COOKIE,
-        secret,
-        max_age=int(services.settings.oidc_login_lifetime.total_seconds()),
-        path=_COOKIE_PATH,
-        secure=cookie_secure(services),
-        httponly=True,
-        samesite="lax",
-    )
-    target = local_path(next)
-    if target is not None:
-        response.set_cookie(
-            NEXT_COOKIE,
-            target,
-            max_age=int(services.settings.oidc_login_lifetime.total_seconds()),
-            path=_COOKIE_PATH,
-            secure=cookie_secure(services),
-            httponly=True,
-            samesite="lax",
-        )
+    kept = {OIDC_COOKIE: secret, NEXT_COOKIE: local_path(next)}
+    for name, value in kept.items():
+        if value is not None:
+            response.set_cookie(
+                name,
+                value,
+                max_age=int(services.settings.oidc_login_lifetime.total_seconds()),
+                path=_COOKIE_PATH,
+                secure=cookie_secure(services),
+                httponly=True,
+                samesite="lax",
+            )
     return response
 
 
